@@ -1,0 +1,228 @@
+// vla-harness: evaluate robot VLA policies on LIBERO-style tasks in MuJoCo.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <set>
+#include <string>
+
+#include "envs/render.h"
+#include "harness/plan.h"
+#include "harness/registry.h"
+#include "harness/results.h"
+#include "harness/runner.h"
+#include "tasks/init_states.h"
+#include "tasks/task_env.h"
+#ifdef VLA_WITH_TORCH
+#include "policies/dream_vla/dream_vla.h"
+#endif
+
+namespace {
+
+std::string join_command_line(int argc, char** argv) {
+  std::ostringstream out;
+  for (int i = 0; i < argc; ++i) out << (i ? " " : "") << argv[i];
+  return out.str();
+}
+
+// "0,2,5" or "all" -> ids (empty means all).
+std::vector<int> parse_task_ids(const std::string& text) {
+  std::vector<int> ids;
+  if (text.empty() || text == "all") return ids;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    size_t used = 0;
+    int id = -1;
+    try {
+      id = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || id < 0) {
+      throw std::runtime_error("--tasks: '" + item + "' is not a task id (use e.g. 0,1,2 or all)");
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"vla-harness: evaluate vision-language-action policies in MuJoCo"};
+  app.require_subcommand(1);
+  const std::string command_line = join_command_line(argc, argv);
+
+  // eval
+  auto* eval = app.add_subcommand("eval", "Run suites or tasks against a policy");
+  std::string suites_text = "libero_spatial", tasks_text = "all", policy_spec = "scripted";
+  std::string out_dir, gl_backend = "osmesa";
+  int episodes_per_task = 0, workers = 1, image_size = 0;
+  uint64_t seed = 7;
+  bool shadows = false, quiet = false;
+  harness::PlanSettings plan_settings;
+  std::string shard_text;
+  eval->add_option("--suite", suites_text, "Suite name(s), comma separated")->capture_default_str();
+  eval->add_option("--tasks", tasks_text, "Task ids, comma separated, or 'all'")->capture_default_str();
+  eval->add_option("--policy", policy_spec, "Policy (see 'vla-harness policies')")->capture_default_str();
+  eval->add_option("--episodes-per-task", episodes_per_task, "Episodes per task (default: the suite protocol's)");
+  eval->add_option("--seed", seed, "Run seed; every episode's seed derives from it and the episode id")
+      ->capture_default_str();
+  eval->add_option("--out", out_dir, "Results directory (default results/runs/<suite>-<policy>)");
+  eval->add_option("--workers", workers, "Worker threads, each with its own environment")->capture_default_str();
+  eval->add_option("--image-size", image_size, "Rendered camera size in px (default: the policy's)");
+  eval->add_flag("--shadows", shadows, "Render shadows (about 5x slower in software rendering)");
+  eval->add_option("--gl", gl_backend, "GL backend: osmesa or egl")->capture_default_str();
+  eval->add_option("--camera-position", plan_settings.camera.position,
+                   "Agentview position perturbation, +/- m per axis");
+  eval->add_option("--camera-rotation", plan_settings.camera.rotation,
+                   "Agentview rotation perturbation, +/- rad per axis");
+  eval->add_option("--camera-fovy", plan_settings.camera.fovy, "Agentview field-of-view perturbation, +/- deg");
+  eval->add_option("--shard", shard_text, "Run slice K/N of the plan (e.g. 0/4)");
+  eval->add_flag("--quiet", quiet, "No per-episode progress lines");
+
+  // render
+  auto* render = app.add_subcommand("render", "Write one picture of a task as PNG");
+  std::string render_task = "libero_spatial/0", render_camera = "agentview", render_out = "render.png";
+  int render_size = 256, render_state = 0;
+  bool render_shadows = false;
+  render->add_option("--task", render_task, "Task as suite/id")->capture_default_str();
+  render->add_option("--camera", render_camera, "Camera name (agentview, eye_in_hand)")->capture_default_str();
+  render->add_option("--out", render_out, "PNG file")->capture_default_str();
+  render->add_option("--size", render_size, "Image size in px")->capture_default_str();
+  render->add_option("--init-state", render_state, "Stored initial state index")->capture_default_str();
+  render->add_flag("--shadows", render_shadows, "Render shadows");
+
+  // tasks, policies
+  auto* tasks_command = app.add_subcommand("tasks", "List suites and tasks, or make initial states");
+  auto* init_states = tasks_command->add_subcommand("init-states",
+                                                    "Sample and settle a task's initial states into its data file");
+  std::string init_task;
+  int init_count = 50;
+  uint64_t init_seed = 0;
+  std::string init_out;
+  init_states->add_option("--task", init_task, "Task as suite/id")->required();
+  init_states->add_option("--count", init_count, "Number of states")->capture_default_str();
+  init_states->add_option("--seed", init_seed, "Sampling seed")->capture_default_str();
+  init_states->add_option("--out", init_out, "Output file (default: the task's stored file)");
+  auto* policies_command = app.add_subcommand("policies", "List policies");
+
+#ifdef VLA_WITH_TORCH
+  policies::dream_vla::add_cli_commands(app);
+#endif
+
+  try {
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+      return app.exit(error);
+    }
+    if (*eval) {
+      plan_settings.suites = split_commas(suites_text);
+      plan_settings.task_ids = parse_task_ids(tasks_text);
+      plan_settings.episodes_per_task = episodes_per_task;
+      plan_settings.seed = seed;
+      if (!shard_text.empty()) {
+        if (std::sscanf(shard_text.c_str(), "%d/%d", &plan_settings.shard_index,
+                        &plan_settings.shard_count) != 2) {
+          throw std::runtime_error("--shard: expected K/N, got '" + shard_text + "'");
+        }
+      }
+      if (workers < 1) throw std::runtime_error("--workers must be at least 1");
+      auto policy = harness::make_policy(policy_spec);
+      const auto plan = harness::make_plan(plan_settings);
+      if (out_dir.empty()) {
+        std::string name = policy_spec.substr(0, policy_spec.find(':'));
+        out_dir = "results/runs/" + suites_text + "-" + name;
+      }
+      const auto context = harness::make_context(command_line, policy->info().name);
+      harness::ResultStore store(out_dir, context);
+      harness::RunSettings run_settings;
+      run_settings.workers = workers;
+      run_settings.quiet = quiet;
+      run_settings.render.backend = envs::parse_gl_backend(gl_backend);
+      run_settings.render.shadows = shadows;
+      if (image_size > 0) run_settings.render.width = run_settings.render.height = image_size;
+      const harness::RunStats stats = harness::run_plan(plan, *policy, store, run_settings);
+
+      // Summarise the episodes of this plan (resumed ones included).
+      std::set<std::string> planned;
+      for (const auto& spec : plan) planned.insert(spec.episode_id);
+      std::vector<harness::EpisodeResult> episodes;
+      for (const auto& episode : store.episodes()) {
+        if (planned.count(episode.episode_id)) episodes.push_back(episode);
+      }
+      const auto rows = harness::aggregate(episodes);
+      harness::write_summary(out_dir, context, rows);
+      std::printf("%s", harness::format_table(rows).c_str());
+      std::printf("ran %d episodes (%d already recorded) in %.1f s with %d worker(s): %.0f env steps/s;"
+                  " %ld policy calls, largest batch %d\nresults: %s/episodes.jsonl, %s/summary.json\n",
+                  stats.episodes_run, stats.episodes_skipped, stats.wall_time_s, workers,
+                  stats.wall_time_s > 0 ? stats.env_steps / stats.wall_time_s : 0.0,
+                  stats.policy_calls, stats.max_batch, out_dir.c_str(), out_dir.c_str());
+      return 0;
+    }
+    if (*render) {
+      auto task = tasks::load_task(render_task);
+      envs::EnvSettings settings;
+      settings.cameras.clear();
+      settings.render.width = settings.render.height = render_size;
+      settings.render.shadows = render_shadows;
+      settings.render.multisamples = 4;
+      tasks::TaskEnv env(task, settings);
+      env.reset(render_state);
+      envs::Image image;
+      env.env().render(render_camera, &image);
+      envs::write_png(render_out, image);
+      std::printf("wrote %s (%dx%d, %s, %s)\n", render_out.c_str(), image.width, image.height,
+                  task->key.c_str(), render_camera.c_str());
+      return 0;
+    }
+    if (*init_states) {
+      auto task = tasks::load_task(init_task, false);
+      tasks::InitStateSettings settings;
+      settings.count = init_count;
+      settings.seed = init_seed;
+      const auto states = tasks::make_init_states(*task, settings);
+      std::unique_ptr<mjModel, decltype(&mj_deleteModel)> model(
+          envs::load_model_from_string(task->scene.mjcf), mj_deleteModel);
+      const std::string path = init_out.empty() ? task->init_states_file : init_out;
+      tasks::save_init_states(path, *task, model.get(), states, init_seed);
+      std::printf("wrote %zu initial states of %s to %s\n", states.size(), task->key.c_str(), path.c_str());
+      return 0;
+    }
+    if (*tasks_command) {
+      for (const auto& suite : tasks::suites()) {
+        std::printf("%s (%s; max %d steps, %d episodes per task)\n", suite.name.c_str(),
+                    suite.family.c_str(), suite.protocol.max_steps, suite.protocol.episodes_per_task);
+        for (size_t id = 0; id < suite.task_files.size(); ++id) {
+          auto task = tasks::load_task(suite.name, int(id), false);
+          std::printf("  %s/%zu  %s\n", suite.name.c_str(), id, task->spec.language.c_str());
+        }
+      }
+      return 0;
+    }
+    if (*policies_command) {
+      for (const auto& [name, description] : harness::policy_names()) {
+        std::printf("%-16s %s\n", name.c_str(), description.c_str());
+      }
+      return 0;
+    }
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "vla-harness: %s\n", error.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,236 @@
+#include "harness/results.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <mujoco/mujoco.h>
+
+#include "harness/version.h"
+
+namespace harness {
+
+namespace {
+
+nlohmann::json camera_json(const envs::CameraPerturbation& camera) {
+  return {{"position_offset", camera.position_offset},
+          {"rotation_offset", camera.rotation_offset},
+          {"fovy_delta", camera.fovy_delta}};
+}
+
+}  // namespace
+
+nlohmann::json to_json(const EpisodeResult& result) {
+  nlohmann::json json = {{"episode_id", result.episode_id},
+                         {"suite", result.suite},
+                         {"task_id", result.task_id},
+                         {"init_state", result.init_state},
+                         {"seed", result.seed},
+                         {"success", result.success},
+                         {"steps", result.steps},
+                         {"end_reason", result.end_reason},
+                         {"wall_time_s", result.wall_time_s}};
+  if (!result.error.empty()) json["error"] = result.error;
+  if (!result.cameras.empty()) {
+    nlohmann::json cameras = nlohmann::json::object();
+    for (const auto& [name, camera] : result.cameras) cameras[name] = camera_json(camera);
+    json["camera_perturbation"] = cameras;
+  }
+  return json;
+}
+
+EpisodeResult episode_from_json(const nlohmann::json& json) {
+  EpisodeResult result;
+  result.episode_id = json.at("episode_id").get<std::string>();
+  result.suite = json.at("suite").get<std::string>();
+  result.task_id = json.at("task_id").get<int>();
+  result.init_state = json.at("init_state").get<int>();
+  result.seed = json.at("seed").get<uint64_t>();
+  result.success = json.at("success").get<bool>();
+  result.steps = json.at("steps").get<int>();
+  result.end_reason = json.at("end_reason").get<std::string>();
+  result.error = json.value("error", "");
+  result.wall_time_s = json.value("wall_time_s", 0.0);
+  if (json.contains("camera_perturbation")) {
+    for (const auto& [name, camera] : json["camera_perturbation"].items()) {
+      envs::CameraPerturbation& p = result.cameras[name];
+      p.position_offset = camera.at("position_offset").get<std::array<double, 3>>();
+      p.rotation_offset = camera.at("rotation_offset").get<std::array<double, 3>>();
+      p.fovy_delta = camera.at("fovy_delta").get<double>();
+    }
+  }
+  return result;
+}
+
+nlohmann::json make_context(const std::string& command_line, const std::string& policy_name) {
+  char host[256] = "unknown";
+  gethostname(host, sizeof(host) - 1);
+  const std::time_t now = std::time(nullptr);
+  char date[64];
+  std::strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return {{"schema_version", kSchemaVersion},
+          {"program", "vla-harness"},
+          {"git_revision", git_revision()},
+          {"mujoco_version", mj_versionString()},
+          {"libtorch_version", libtorch_version()},
+          {"host", host},
+          {"date", date},
+          {"command_line", command_line},
+          {"policy", policy_name}};
+}
+
+Interval wilson_interval(int successes, int n, double z) {
+  if (n <= 0) return {0, 1};
+  const double p = double(successes) / n;
+  const double z2 = z * z;
+  const double denominator = 1 + z2 / n;
+  const double centre = (p + z2 / (2 * n)) / denominator;
+  const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / denominator;
+  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+ResultStore::ResultStore(const std::string& directory, const nlohmann::json& context)
+    : directory_(directory) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) throw std::runtime_error("cannot create results directory " + directory + ": " + error.message());
+  const std::string path = directory + "/episodes.jsonl";
+  // Resume: read what a previous (possibly killed) run recorded.
+  if (std::ifstream in(path); in) {
+    std::string line;
+    int line_number = 0;
+    while (std::getline(in, line)) {
+      ++line_number;
+      if (line.empty()) continue;
+      nlohmann::json json;
+      try {
+        json = nlohmann::json::parse(line);
+      } catch (const std::exception&) {
+        // A line cut short by a kill is the only malformed line we accept: the last one.
+        if (in.peek() == EOF) break;
+        throw std::runtime_error(path + ":" + std::to_string(line_number) + ": not valid JSON");
+      }
+      if (json.contains("context")) continue;
+      EpisodeResult result = episode_from_json(json);
+      if (recorded_.insert(result.episode_id).second) episodes_.push_back(result);
+    }
+  }
+  const bool fresh = episodes_.empty() && !std::filesystem::exists(path);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd_ < 0) throw std::runtime_error("cannot open " + path + " for appending");
+  if (fresh) {
+    const std::string header = nlohmann::json{{"context", context}}.dump() + "\n";
+    if (::write(fd_, header.data(), header.size()) != ssize_t(header.size())) {
+      throw std::runtime_error("cannot write " + path);
+    }
+  }
+}
+
+ResultStore::~ResultStore() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool ResultStore::has(const std::string& episode_id) const {
+  std::lock_guard lock(mutex_);
+  return recorded_.count(episode_id) > 0;
+}
+
+void ResultStore::append(const EpisodeResult& result) {
+  const std::string line = to_json(result).dump() + "\n";
+  std::lock_guard lock(mutex_);
+  if (::write(fd_, line.data(), line.size()) != ssize_t(line.size()) || ::fsync(fd_) != 0) {
+    throw std::runtime_error("cannot append to " + directory_ + "/episodes.jsonl");
+  }
+  if (recorded_.insert(result.episode_id).second) episodes_.push_back(result);
+}
+
+std::vector<EpisodeResult> ResultStore::episodes() const {
+  std::lock_guard lock(mutex_);
+  return episodes_;
+}
+
+std::vector<Aggregate> aggregate(const std::vector<EpisodeResult>& episodes) {
+  // Suites in first-seen order; tasks by id.
+  std::vector<std::string> suite_order;
+  std::map<std::string, std::map<int, Aggregate>> by_task;
+  for (const EpisodeResult& episode : episodes) {
+    if (!by_task.count(episode.suite)) suite_order.push_back(episode.suite);
+    Aggregate& row = by_task[episode.suite][episode.task_id];
+    row.suite = episode.suite;
+    row.task = std::to_string(episode.task_id);
+    ++row.episodes;
+    row.successes += episode.success;
+    row.errors += episode.end_reason == "error";
+  }
+  std::vector<Aggregate> rows;
+  for (const std::string& suite : suite_order) {
+    Aggregate total;
+    total.suite = suite;
+    total.task = "all";
+    for (auto& [id, row] : by_task[suite]) {
+      row.success_rate = double(row.successes) / row.episodes;
+      row.ci95 = wilson_interval(row.successes, row.episodes);
+      total.episodes += row.episodes;
+      total.successes += row.successes;
+      total.errors += row.errors;
+      rows.push_back(row);
+    }
+    total.success_rate = double(total.successes) / total.episodes;
+    total.ci95 = wilson_interval(total.successes, total.episodes);
+    rows.push_back(total);
+  }
+  return rows;
+}
+
+void write_summary(const std::string& directory, const nlohmann::json& context,
+                   const std::vector<Aggregate>& rows) {
+  nlohmann::json tasks = nlohmann::json::array(), suites = nlohmann::json::array();
+  for (const Aggregate& row : rows) {
+    nlohmann::json json = {{"suite", row.suite},
+                           {"episodes", row.episodes},
+                           {"successes", row.successes},
+                           {"errors", row.errors},
+                           {"success_rate", row.success_rate},
+                           {"ci95", {row.ci95.low, row.ci95.high}}};
+    if (row.task == "all") {
+      suites.push_back(json);
+    } else {
+      json["task_id"] = std::stoi(row.task);
+      tasks.push_back(json);
+    }
+  }
+  const nlohmann::json summary = {{"context", context}, {"tasks", tasks}, {"suites", suites}};
+  const std::string path = directory + "/summary.json";
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary);
+    out << summary.dump(2) << "\n";
+    if (!out) throw std::runtime_error("cannot write " + temporary);
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+std::string format_table(const std::vector<Aggregate>& rows) {
+  std::ostringstream out;
+  char line[256];
+  std::snprintf(line, sizeof(line), "%-16s %5s %9s %10s %8s %17s %7s\n", "suite", "task",
+                "episodes", "successes", "success", "95% CI (Wilson)", "errors");
+  out << line;
+  for (const Aggregate& row : rows) {
+    std::snprintf(line, sizeof(line), "%-16s %5s %9d %10d %7.1f%% %7.1f - %5.1f%% %7d\n",
+                  row.suite.c_str(), row.task.c_str(), row.episodes, row.successes,
+                  100 * row.success_rate, 100 * row.ci95.low, 100 * row.ci95.high, row.errors);
+    out << line;
+  }
+  return out.str();
+}
+
+}  // namespace harness

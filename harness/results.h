@@ -1,0 +1,86 @@
+// Results: one JSONL line per finished episode (appended and flushed), and a
+// summary with Wilson intervals; both carry a context block.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/plan.h"
+
+namespace harness {
+
+inline constexpr int kSchemaVersion = 1;
+
+struct EpisodeResult {
+  std::string episode_id;
+  std::string suite;
+  int task_id = 0;
+  int init_state = 0;
+  uint64_t seed = 0;
+  bool success = false;
+  int steps = 0;                 // policy steps taken (wait steps not counted)
+  std::string end_reason;        // "success", "max_steps" or "error"
+  std::string error;             // what went wrong, for end_reason "error"
+  double wall_time_s = 0;
+  std::map<std::string, envs::CameraPerturbation> cameras;
+};
+
+nlohmann::json to_json(const EpisodeResult& result);
+EpisodeResult episode_from_json(const nlohmann::json& json);
+
+// Who, what and where: written at the top of every result file.
+nlohmann::json make_context(const std::string& command_line, const std::string& policy_name);
+
+// Wilson score interval for `successes` out of `n` at 95% (z = 1.96).
+struct Interval {
+  double low = 0, high = 0;
+};
+Interval wilson_interval(int successes, int n, double z = 1.959963984540054);
+
+// Appends episodes to DIR/episodes.jsonl; thread-safe. Opening an existing run
+// directory reads the episodes already recorded, so a resumed run skips them.
+class ResultStore {
+ public:
+  ResultStore(const std::string& directory, const nlohmann::json& context);
+  ~ResultStore();
+  ResultStore(const ResultStore&) = delete;
+  ResultStore& operator=(const ResultStore&) = delete;
+
+  bool has(const std::string& episode_id) const;
+  void append(const EpisodeResult& result);    // one line, flushed and fsynced
+  std::vector<EpisodeResult> episodes() const;  // every recorded episode
+  const std::string& directory() const { return directory_; }
+
+ private:
+  std::string directory_;
+  mutable std::mutex mutex_;
+  int fd_ = -1;
+  std::set<std::string> recorded_;
+  std::vector<EpisodeResult> episodes_;
+};
+
+struct Aggregate {
+  std::string suite;
+  std::string task;              // task id, or "all" for the suite row
+  int episodes = 0, successes = 0, errors = 0;
+  double success_rate = 0;
+  Interval ci95;
+};
+
+// Per task and per suite, in plan order (suites, then tasks by id).
+std::vector<Aggregate> aggregate(const std::vector<EpisodeResult>& episodes);
+
+// Writes DIR/summary.json (context + aggregates).
+void write_summary(const std::string& directory, const nlohmann::json& context,
+                   const std::vector<Aggregate>& rows);
+
+// The table printed at the end of a run.
+std::string format_table(const std::vector<Aggregate>& rows);
+
+}  // namespace harness

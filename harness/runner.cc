@@ -1,0 +1,140 @@
+#include "harness/runner.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "harness/batcher.h"
+
+namespace harness {
+
+envs::EnvSettings env_settings_for(const policies::PolicyInfo& info, envs::RenderSettings render) {
+  envs::EnvSettings settings;
+  settings.cameras = info.cameras;
+  if (!info.cameras.empty() && info.image_size > 0) {
+    render.width = info.image_size;
+    render.height = info.image_size;
+  }
+  settings.render = render;
+  return settings;
+}
+
+EpisodeResult run_episode(const EpisodeSpec& spec, tasks::TaskEnv& env, PolicyBatcher& batcher,
+                          int slot, const policies::PolicyInfo& info, long* env_steps) {
+  EpisodeResult result;
+  result.episode_id = spec.episode_id;
+  result.suite = spec.suite;
+  result.task_id = spec.task_id;
+  result.init_state = spec.init_state;
+  result.seed = spec.seed;
+  result.cameras = spec.cameras;
+  const auto start = std::chrono::steady_clock::now();
+  const tasks::Protocol& protocol = spec.task->protocol;
+  try {
+    batcher.reset(slot, spec.seed);
+    const envs::Observation* observation = &env.reset(spec.init_state, spec.cameras);
+    const envs::Action no_op{0, 0, 0, 0, 0, 0, -1};
+    for (int i = 0; i < protocol.wait_steps; ++i) observation = env.step(no_op).observation;
+    if (env_steps) *env_steps += protocol.wait_steps;
+    policies::ActionChunk chunk;
+    size_t next = 0;
+    const size_t open_loop = size_t(std::max(1, info.open_loop_steps));
+    result.end_reason = "max_steps";
+    while (result.steps < protocol.max_steps) {
+      if (next >= chunk.size() || next >= open_loop) {
+        chunk = batcher.query(slot, *observation);
+        next = 0;
+      }
+      const tasks::StepResult step = env.step(chunk[next++]);
+      observation = step.observation;
+      ++result.steps;
+      if (env_steps) ++*env_steps;
+      if (step.success) {
+        result.success = true;
+        result.end_reason = "success";
+        break;
+      }
+    }
+  } catch (const std::exception& error) {
+    result.success = false;
+    result.end_reason = "error";
+    result.error = error.what();
+  }
+  result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy,
+                  ResultStore& store, const RunSettings& settings) {
+  RunStats stats;
+  std::vector<const EpisodeSpec*> todo;
+  for (const EpisodeSpec& spec : plan) {
+    if (store.has(spec.episode_id)) {
+      ++stats.episodes_skipped;
+    } else {
+      todo.push_back(&spec);
+    }
+  }
+  const policies::PolicyInfo info = policy.info();
+  const int workers = std::max(1, std::min<int>(settings.workers, int(todo.size())));
+  PolicyBatcher batcher(policy, workers);
+  std::atomic<size_t> next_episode{0};
+  std::atomic<long> env_steps{0};
+  std::atomic<int> finished{0};
+  std::mutex print_mutex;
+  const auto start = std::chrono::steady_clock::now();
+
+  auto worker = [&](int slot) {
+    // One environment per task this worker meets, built on this thread (its GL context too).
+    std::map<std::string, std::unique_ptr<tasks::TaskEnv>> envs_by_task;
+    long steps = 0;
+    for (size_t i = next_episode++; i < todo.size(); i = next_episode++) {
+      const EpisodeSpec& spec = *todo[i];
+      EpisodeResult result;
+      try {
+        auto& env = envs_by_task[spec.task->key];
+        if (!env) {
+          env = std::make_unique<tasks::TaskEnv>(spec.task, env_settings_for(info, settings.render));
+        }
+        result = run_episode(spec, *env, batcher, slot, info, &steps);
+      } catch (const std::exception& error) {
+        result.episode_id = spec.episode_id;
+        result.suite = spec.suite;
+        result.task_id = spec.task_id;
+        result.init_state = spec.init_state;
+        result.seed = spec.seed;
+        result.end_reason = "error";
+        result.error = error.what();
+      }
+      store.append(result);
+      const int done = ++finished;
+      if (!settings.quiet) {
+        std::lock_guard lock(print_mutex);
+        std::fprintf(stderr, "[%d/%zu] %s: %s in %d steps (%.1f s)%s%s\n", done, todo.size(),
+                     result.episode_id.c_str(), result.success ? "success" : "failure",
+                     result.steps, result.wall_time_s, result.error.empty() ? "" : ": ",
+                     result.error.c_str());
+      }
+    }
+    env_steps += steps;
+    batcher.worker_done();
+  };
+
+  std::vector<std::thread> threads;
+  for (int slot = 0; slot < workers; ++slot) threads.emplace_back(worker, slot);
+  for (std::thread& thread : threads) thread.join();
+
+  stats.episodes_run = int(todo.size());
+  stats.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats.env_steps = env_steps;
+  const BatcherStats batch = batcher.stats();
+  stats.policy_calls = batch.calls;
+  stats.policy_queries = batch.queries;
+  stats.max_batch = batch.max_batch;
+  return stats;
+}
+
+}  // namespace harness

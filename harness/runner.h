@@ -1,0 +1,44 @@
+// Runs a plan: worker threads, each with its own environments and GL context,
+// sharing one batched policy; every finished episode goes to the result store.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "envs/env.h"
+#include "tasks/task_env.h"
+#include "harness/plan.h"
+#include "harness/results.h"
+#include "policies/policy.h"
+
+namespace harness {
+
+struct RunSettings {
+  int workers = 1;                       // threads, each with its own environments
+  envs::RenderSettings render;           // image size, shadows, GL backend
+  bool quiet = false;                    // no per-episode progress lines
+};
+
+struct RunStats {
+  int episodes_run = 0;                  // this invocation (resumed ones excluded)
+  int episodes_skipped = 0;              // already in the store
+  double wall_time_s = 0;
+  long env_steps = 0;                    // control steps including wait steps
+  long policy_calls = 0, policy_queries = 0;
+  int max_batch = 0;
+};
+
+// Runs one episode in `env` (already built for spec.task). Never throws for
+// failures inside the episode: they are recorded on the result.
+class PolicyBatcher;
+EpisodeResult run_episode(const EpisodeSpec& spec, tasks::TaskEnv& env, PolicyBatcher& batcher,
+                          int slot, const policies::PolicyInfo& info, long* env_steps = nullptr);
+
+RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy,
+                  ResultStore& store, const RunSettings& settings);
+
+// The environment settings a policy needs (the cameras it reads, at its image size).
+envs::EnvSettings env_settings_for(const policies::PolicyInfo& info, envs::RenderSettings render);
+
+}  // namespace harness

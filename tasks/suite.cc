@@ -1,0 +1,77 @@
+#include "tasks/suite.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+#include "envs/env.h"
+#include "tasks/init_states.h"
+
+namespace tasks {
+
+const std::vector<SuiteInfo>& suites() {
+  static const std::vector<SuiteInfo> all = {
+      {"libero_spatial", "libero", Protocol{220, 10, 50, 20},
+       {"libero/libero_spatial/task00.bddl"}},
+  };
+  return all;
+}
+
+const SuiteInfo& find_suite(const std::string& name) {
+  std::string valid;
+  for (const SuiteInfo& suite : suites()) {
+    if (suite.name == name) return suite;
+    valid += (valid.empty() ? "" : ", ") + suite.name;
+  }
+  throw std::runtime_error("unknown suite '" + name + "' (valid: " + valid + ")");
+}
+
+std::string tasks_directory() {
+  if (const char* dir = std::getenv("VLA_TASKS_DIR")) return dir;
+  return VLA_TASKS_DIR;
+}
+
+std::shared_ptr<const TaskDefinition> load_task(const std::string& suite_name, int id,
+                                                bool with_init_states) {
+  const SuiteInfo& suite = find_suite(suite_name);
+  if (id < 0 || id >= int(suite.task_files.size())) {
+    throw std::runtime_error("suite " + suite.name + " has no task " + std::to_string(id) +
+                             " (valid: 0.." + std::to_string(suite.task_files.size() - 1) + ")");
+  }
+  auto task = std::make_shared<TaskDefinition>();
+  task->suite = suite.name;
+  task->id = id;
+  task->key = suite.name + "/" + std::to_string(id);
+  task->protocol = suite.protocol;
+  const std::filesystem::path file = std::filesystem::path(tasks_directory()) / suite.task_files[id];
+  task->spec = load_bddl(file.string());
+  task->scene = build_scene(task->spec);
+  task->init_states_file = std::filesystem::path(file).replace_extension(".init.json").string();
+  if (with_init_states) {
+    std::unique_ptr<mjModel, decltype(&mj_deleteModel)> model(
+        envs::load_model_from_string(task->scene.mjcf), mj_deleteModel);
+    task->init_states = load_init_states(task->init_states_file, model.get());
+  }
+  return task;
+}
+
+std::shared_ptr<const TaskDefinition> load_task(const std::string& key, bool with_init_states) {
+  const auto slash = key.rfind('/');
+  if (slash == std::string::npos || slash + 1 == key.size()) {
+    throw std::runtime_error("task '" + key + "' is not of the form suite/id (e.g. libero_spatial/0)");
+  }
+  const std::string id_text = key.substr(slash + 1);
+  size_t used = 0;
+  int id = -1;
+  try {
+    id = std::stoi(id_text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != id_text.size()) {
+    throw std::runtime_error("task '" + key + "': '" + id_text + "' is not a task id number");
+  }
+  return load_task(key.substr(0, slash), id, with_init_states);
+}
+
+}  // namespace tasks

@@ -1,0 +1,94 @@
+// Results: Wilson intervals, the append-only store and resuming, aggregation.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "harness/results.h"
+
+namespace {
+
+std::string fresh_directory(const std::string& name) {
+  const auto path = std::filesystem::temp_directory_path() / ("vla_harness_test_" + name);
+  std::filesystem::remove_all(path);
+  return path.string();
+}
+
+harness::EpisodeResult episode(const std::string& suite, int task, int state, bool success) {
+  harness::EpisodeResult result;
+  result.suite = suite;
+  result.task_id = task;
+  result.init_state = state;
+  result.episode_id = suite + "/" + std::to_string(task) + "/" + std::to_string(state);
+  result.success = success;
+  result.end_reason = success ? "success" : "max_steps";
+  result.steps = 100 + state;
+  result.seed = 1000 + state;
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("wilson interval: known values") {
+  // 45 of 50: [0.7864, 0.9565] (Wilson, z = 1.96).
+  const auto a = harness::wilson_interval(45, 50);
+  CHECK(a.low == doctest::Approx(0.7864).epsilon(0.001));
+  CHECK(a.high == doctest::Approx(0.9565).epsilon(0.001));
+  // 0 of 10 and 10 of 10 stay inside [0, 1] and are not degenerate.
+  const auto none = harness::wilson_interval(0, 10);
+  CHECK(none.low == doctest::Approx(0.0));
+  CHECK(none.high == doctest::Approx(0.2775).epsilon(0.001));
+  const auto all = harness::wilson_interval(10, 10);
+  CHECK(all.low == doctest::Approx(0.7225).epsilon(0.001));
+  CHECK(all.high == doctest::Approx(1.0));
+}
+
+TEST_CASE("result store: appends lines, and a reopened run skips what was recorded") {
+  const std::string dir = fresh_directory("store");
+  const nlohmann::json context = harness::make_context("vla-harness eval --test", "zero");
+  {
+    harness::ResultStore store(dir, context);
+    store.append(episode("libero_spatial", 0, 0, true));
+    store.append(episode("libero_spatial", 0, 1, false));
+  }
+  // A line cut short by a kill at the end of the file is dropped on resume.
+  { std::ofstream(dir + "/episodes.jsonl", std::ios::app) << "{\"episode_id\": \"libero_sp"; }
+  harness::ResultStore reopened(dir, context);
+  CHECK(reopened.has("libero_spatial/0/0"));
+  CHECK(reopened.has("libero_spatial/0/1"));
+  CHECK_FALSE(reopened.has("libero_spatial/0/2"));
+  const auto episodes = reopened.episodes();
+  REQUIRE(episodes.size() == 2);
+  CHECK(episodes[0].success);
+  CHECK(episodes[1].steps == 101);
+  CHECK(episodes[1].seed == 1001);
+
+  std::ifstream in(dir + "/episodes.jsonl");
+  std::string first;
+  std::getline(in, first);
+  const auto header = nlohmann::json::parse(first);
+  CHECK(header["context"]["schema_version"] == harness::kSchemaVersion);
+  CHECK(header["context"]["command_line"] == "vla-harness eval --test");
+  CHECK(header["context"].contains("mujoco_version"));
+  CHECK(header["context"].contains("git_revision"));
+}
+
+TEST_CASE("aggregate: per task and per suite with intervals") {
+  std::vector<harness::EpisodeResult> episodes;
+  for (int i = 0; i < 10; ++i) episodes.push_back(episode("libero_spatial", 0, i, i < 9));
+  for (int i = 0; i < 10; ++i) episodes.push_back(episode("libero_spatial", 1, i, i < 5));
+  const auto rows = harness::aggregate(episodes);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].task == "0");
+  CHECK(rows[0].successes == 9);
+  CHECK(rows[0].success_rate == doctest::Approx(0.9));
+  CHECK(rows[1].success_rate == doctest::Approx(0.5));
+  CHECK(rows[2].task == "all");
+  CHECK(rows[2].episodes == 20);
+  CHECK(rows[2].successes == 14);
+  CHECK(rows[2].ci95.low < 0.7);
+  CHECK(rows[2].ci95.high > 0.7);
+  const std::string table = harness::format_table(rows);
+  CHECK(table.find("libero_spatial") != std::string::npos);
+  CHECK(table.find("70.0%") != std::string::npos);
+}

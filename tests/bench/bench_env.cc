@@ -19,7 +19,6 @@ std::shared_ptr<const tasks::TaskDefinition> task0() {
   return task;
 }
 
-double bare_physics_seconds = 0;  // per iteration, filled by BM_BarePhysics
 
 void BM_BarePhysics(benchmark::State& state) {
   auto task = task0();

@@ -6,6 +6,7 @@
 
 #include "envs/env.h"
 #include "tasks/task_env.h"
+#include "test_util.h"
 
 namespace {
 
@@ -61,6 +62,7 @@ TEST_CASE("env: same initial state and actions give the same trajectory bit for 
 TEST_CASE("env: a diverging simulation raises SimulationError instead of going on") {
   tasks::TaskEnv env(task0(), physics_only());
   env.reset(0);
+  test_util::ExpectMujocoWarnings expect;
   mjData* data = env.env().mutable_data();
   for (int i = 0; i < env.env().model()->nv; ++i) data->qvel[i] = 1e12;
   CHECK_THROWS_AS(env.step({0, 0, 0, 0, 0, 0, -1}), envs::SimulationError);

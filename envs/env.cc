@@ -120,7 +120,9 @@ const Observation& Env::reset(const ResetSpec& spec) {
   }
 
   mj_forward(m, d);
-  controller_->set_action(d, Action{0, 0, 0, 0, 0, 0, -1});
+  // Controller state (goal, gripper) starts afresh: episodes do not depend on
+  // what this worker ran before.
+  controller_->reset(d);
   observation_.instruction = spec.instruction;
   observation_.step = 0;
   check_state();

@@ -10,7 +10,7 @@ packages=(
   libmujoco-dev libqhull-dev libeigen3-dev
   libtorch-dev libopenblas0-pthread
   nlohmann-json3-dev libcli11-dev doctest-dev libbenchmark-dev
-  libosmesa6-dev libpng-dev
+  libosmesa6-dev libpng-dev libicu-dev
   libboost-dev libmsgpack-cxx-dev cppzmq-dev libzmq3-dev
   nodejs npm
   python3 python3-numpy python3-msgpack python3-websockets

@@ -14,7 +14,7 @@ namespace tasks {
 
 struct SceneSettings {
   std::array<double, 3> agentview_position{0.6586, 0.0, 1.6104};  // m, LIBERO's agentview
-  std::array<double, 3> agentview_target{-0.05, 0.0, 0.95};        // m, point the camera looks at
+  std::array<double, 3> agentview_target{-0.25, 0.0, 0.92};        // m, point the camera looks at
   double agentview_fovy = 45;                                       // degrees
   double table_top_z = 0.9;                                         // m
 };

@@ -12,6 +12,7 @@
 #include "harness/registry.h"
 #include "harness/results.h"
 #include "harness/runner.h"
+#include "harness/serve.h"
 #include "tasks/init_states.h"
 #include "tasks/task_env.h"
 #ifdef VLA_WITH_TORCH
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
   init_states->add_option("--out", init_out, "Output file (default: the task's stored file)");
   auto* policies_command = app.add_subcommand("policies", "List policies");
 
+  harness::add_serve_command(app, harness::make_policy);
 #ifdef VLA_WITH_TORCH
   policies::dream_vla::add_cli_commands(app);
 #endif

@@ -1,5 +1,6 @@
 // Simulation and rendering cost on libero_spatial/0:
-//   BM_BarePhysics   25 bare mj_step calls (one control step's physics) on the scene model
+//   BM_BarePhysics   25 bare mj_step calls (one control step's physics) on the scene model,
+//                    actuators holding the controller's torques of the initial state
 //   BM_EnvStep       Env::step without cameras (controller + 25 substeps + observation)
 //   BM_Render/N      one agentview render + readback at N x N px (OSMesa unless VLA_GL=egl)
 // The ratio EnvStep / BarePhysics is printed as a counter on BM_EnvStep.
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <vector>
 
 #include "envs/render.h"
 #include "tasks/task_env.h"
@@ -21,26 +23,38 @@ std::shared_ptr<const tasks::TaskDefinition> task0() {
 
 
 void BM_BarePhysics(benchmark::State& state) {
-  auto task = task0();
-  mjModel* model = envs::load_model_from_string(task->scene.mjcf);
-  mjData* data = mj_makeData(model);
-  std::copy(task->init_states[0].begin(), task->init_states[0].end(), data->qpos);
-  mj_forward(model, data);
+  // The same model and state as BM_EnvStep; the actuators hold the torques the
+  // controller computed at the initial state (so the arm does not collapse onto
+  // the table and change the contact load).
+  envs::EnvSettings settings;
+  settings.cameras.clear();
+  tasks::TaskEnv env(task0(), settings);
+  env.reset(0);
+  env.step({0, 0, 0, 0, 0, 0, -1});
+  const mjModel* model = env.env().model();
+  mjData* data = env.env().mutable_data();
+  std::vector<double> start(data->qpos, data->qpos + model->nq);
+  std::vector<double> ctrl(data->ctrl, data->ctrl + model->nu);
+  auto restart = [&] {
+    mj_resetData(model, data);
+    std::copy(start.begin(), start.end(), data->qpos);
+    std::copy(ctrl.begin(), ctrl.end(), data->ctrl);
+    mj_forward(model, data);
+  };
+  restart();
   int steps = 0;
+  double contacts = 0;
   for (auto _ : state) {
     for (int i = 0; i < 25; ++i) mj_step(model, data);
+    contacts += data->ncon;
     if (++steps == 200) {  // stay near the initial state
       state.PauseTiming();
-      mj_resetData(model, data);
-      std::copy(task->init_states[0].begin(), task->init_states[0].end(), data->qpos);
-      mj_forward(model, data);
+      restart();
       steps = 0;
       state.ResumeTiming();
     }
   }
   state.counters["control_steps_per_s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
-  mj_deleteData(data);
-  mj_deleteModel(model);
 }
 BENCHMARK(BM_BarePhysics)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -50,8 +64,10 @@ void BM_EnvStep(benchmark::State& state) {
   tasks::TaskEnv env(task0(), settings);
   env.reset(0);
   int steps = 0;
+  double contacts = 0;
   for (auto _ : state) {
     env.step({0.1f, 0, 0, 0, 0, 0, -1});
+    contacts += env.env().data()->ncon;
     if (++steps == 200) {
       state.PauseTiming();
       env.reset(0);
@@ -60,6 +76,7 @@ void BM_EnvStep(benchmark::State& state) {
     }
   }
   state.counters["control_steps_per_s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["contacts"] = contacts / double(state.iterations());
 }
 BENCHMARK(BM_EnvStep)->Unit(benchmark::kMillisecond)->UseRealTime();
 

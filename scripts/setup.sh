@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
+as_root=""
+[ "$(id -u)" -ne 0 ] && as_root="sudo"
 
 packages=(
   build-essential cmake ninja-build pkg-config git
@@ -12,27 +14,24 @@ packages=(
   nlohmann-json3-dev libcli11-dev doctest-dev libbenchmark-dev
   libosmesa6-dev libpng-dev libicu-dev
   libboost-dev libmsgpack-cxx-dev cppzmq-dev libzmq3-dev
-  nodejs npm
   python3 python3-numpy python3-msgpack python3-websockets
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js may come from elsewhere (it bundles npm); install Debian's only if absent.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   echo "setup: installing ${missing[*]}"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # libtorch uses whichever libblas.so.3 is selected: prefer OpenBLAS.
 openblas=$(update-alternatives --list libblas.so.3-x86_64-linux-gnu 2>/dev/null | grep openblas | head -n1 || true)
 if [ -n "$openblas" ]; then
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd update-alternatives --set libblas.so.3-x86_64-linux-gnu "$openblas" >/dev/null
+  $as_root update-alternatives --set libblas.so.3-x86_64-linux-gnu "$openblas" >/dev/null
 fi
 
 # The tokenizer parity test compares against a JavaScript reference from npm.

@@ -34,14 +34,8 @@ std::vector<int> parse_task_ids(const std::string& text) {
   std::stringstream stream(text);
   std::string item;
   while (std::getline(stream, item, ',')) {
-    size_t used = 0;
-    int id = -1;
-    try {
-      id = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || id < 0) {
+    const int id = tasks::parse_task_id(item);
+    if (id < 0) {
       throw std::runtime_error("--tasks: '" + item + "' is not a task id (use e.g. 0,1,2 or all)");
     }
     ids.push_back(id);

@@ -55,20 +55,24 @@ std::shared_ptr<const TaskDefinition> load_task(const std::string& suite_name, i
   return task;
 }
 
+int parse_task_id(const std::string& text) {
+  if (text.empty() || text.size() > 6) return -1;
+  int id = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    id = id * 10 + (c - '0');
+  }
+  return id;
+}
+
 std::shared_ptr<const TaskDefinition> load_task(const std::string& key, bool with_init_states) {
   const auto slash = key.rfind('/');
   if (slash == std::string::npos || slash + 1 == key.size()) {
     throw std::runtime_error("task '" + key + "' is not of the form suite/id (e.g. libero_spatial/0)");
   }
   const std::string id_text = key.substr(slash + 1);
-  size_t used = 0;
-  int id = -1;
-  try {
-    id = std::stoi(id_text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != id_text.size()) {
+  const int id = parse_task_id(id_text);
+  if (id < 0) {
     throw std::runtime_error("task '" + key + "': '" + id_text + "' is not a task id number");
   }
   return load_task(key.substr(0, slash), id, with_init_states);

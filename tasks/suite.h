@@ -52,6 +52,9 @@ std::string tasks_directory();
 std::shared_ptr<const TaskDefinition> load_task(const std::string& suite, int id,
                                                 bool with_init_states = true);
 
+// A task id ("0", "12"): a non-negative decimal number, or -1 if `text` is not one.
+int parse_task_id(const std::string& text);
+
 // Parses "suite/id" (e.g. "libero_spatial/0").
 std::shared_ptr<const TaskDefinition> load_task(const std::string& key, bool with_init_states = true);
 

@@ -21,7 +21,6 @@ std::shared_ptr<const tasks::TaskDefinition> task0() {
   return task;
 }
 
-
 void BM_BarePhysics(benchmark::State& state) {
   // The same model and state as BM_EnvStep; the actuators hold the torques the
   // controller computed at the initial state (so the arm does not collapse onto
@@ -55,6 +54,7 @@ void BM_BarePhysics(benchmark::State& state) {
     }
   }
   state.counters["control_steps_per_s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["contacts"] = contacts / double(state.iterations());
 }
 BENCHMARK(BM_BarePhysics)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -363,7 +363,7 @@ TEST_CASE("weights: loader reports missing tensors and wrong shapes by name") {
   CHECK(torch::allclose(q16.to(torch::kFloat32), q, 1e-2, 1e-3));
 }
 
-TEST_CASE("weights: a directory of safetensors files is one store; duplicates are rejected") {
+TEST_CASE("weights: a directory of safetensors files is one store and duplicates are rejected") {
   ScratchDir dir;
   const std::vector<float> values = {1, 2};
   write_safetensors(dir.file("a.safetensors"), {view_of("x", DType::F32, {2}, values.data())});
@@ -377,7 +377,7 @@ TEST_CASE("weights: a directory of safetensors files is one store; duplicates ar
                  "neither model.safetensors.index.json"));
 }
 
-TEST_CASE("weights: views_of rejects non-contiguous tensors; write rejects duplicates") {
+TEST_CASE("weights: views_of rejects non-contiguous tensors and write rejects duplicates") {
   const torch::Tensor t = torch::zeros({4, 4}).t();
   CHECK(contains(error_of([&] {
                    views_of({{"t", t}});

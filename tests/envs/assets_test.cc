@@ -340,7 +340,7 @@ TEST_CASE("assets: free objects rest upright on a table top at their bottom_z") 
   }
 }
 
-TEST_CASE("assets: bowl and ramekin hold a dropped sphere; a sphere stays on the plate") {
+TEST_CASE("assets: bowl and ramekin hold a dropped sphere and a sphere stays on the plate") {
   struct Case {
     std::string category;
     double inner_radius;  // sphere centre must stay within this radius of the axis, m

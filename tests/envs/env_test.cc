@@ -127,7 +127,7 @@ TEST_CASE("render: agentview is not constant and shows the bowls, plate and rame
   CHECK(wrist.pixels != image.pixels);
 }
 
-TEST_CASE("render: a camera perturbation moves the picture; reset without it restores it") {
+TEST_CASE("render: a camera perturbation moves the picture and a plain reset restores it") {
   envs::EnvSettings settings;
   settings.cameras = {"agentview"};
   settings.render.width = settings.render.height = 64;

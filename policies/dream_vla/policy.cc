@@ -28,7 +28,10 @@ struct PolicySettings {
   std::string unnorm_key;            // dataset statistics key; empty: the only one in the file
   std::string tokenizer;             // tokenizer.json; empty: <checkpoint>/tokenizer.json
   std::string statistics;            // empty: <checkpoint>/dataset_statistics.json
-  bool rotate_180 = true;            // LIBERO cameras are upside down
+  // Rotate images 180 degrees before preprocessing. Raw robosuite renders are
+  // upside down and LIBERO's runner rotates them; vla-harness renders (and
+  // openpi LIBERO clients send) upright images, so the default is off.
+  bool rotate_180 = false;
   bool center_crop = true;           // 0.9-area center crop (LIBERO eval recipe)
   int flow_steps = 0;                // Euler steps; 0: the checkpoint's setting
   int diffusion_steps = 0;           // discrete diffusion steps; 0: the checkpoint's setting
@@ -107,7 +110,7 @@ PolicySettings parse_argument(const std::string& argument) {
   if (!cameras_given) {
     // LIBERO: third-person + wrist; Bridge / Fractal: one third-person camera.
     settings.cameras = settings.platform == "libero"
-                           ? std::vector<std::string>{"agentview", "robot0_eye_in_hand"}
+                           ? std::vector<std::string>{"agentview", "eye_in_hand"}
                            : std::vector<std::string>{"agentview"};
     if (settings.platform != "libero") {
       settings.rotate_180 = false;

@@ -1,15 +1,7 @@
 // Safetensors reading/writing, sharded checkpoints, the weight loader, and
 // clear errors on malformed checkpoint files.
-// libtorch comes first: its logging defines CHECK macros that doctest must replace.
+#include "torch_doctest.h"  // first: libtorch's CHECK macros give way to doctest's
 #include "policies/dream_vla/weights.h"
-#undef CHECK
-#undef CHECK_EQ
-#undef CHECK_NE
-#undef CHECK_LT
-#undef CHECK_LE
-#undef CHECK_GT
-#undef CHECK_GE
-#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <algorithm>

@@ -1,16 +1,7 @@
 // Shared helpers of the Dream-VLA model tests: fixture tensors and differences.
 #pragma once
 
-// libtorch first: its glog macros (CHECK, CHECK_EQ, ...) are replaced by doctest's.
-#include <torch/torch.h>
-#undef CHECK
-#undef CHECK_EQ
-#undef CHECK_NE
-#undef CHECK_LT
-#undef CHECK_LE
-#undef CHECK_GT
-#undef CHECK_GE
-#include <doctest/doctest.h>
+#include "torch_doctest.h"  // first: libtorch's CHECK macros give way to doctest's
 
 #include <string>
 

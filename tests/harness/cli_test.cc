@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -104,4 +105,27 @@ TEST_CASE("cli render: writes a PNG of the task") {
   in.read(reinterpret_cast<char*>(magic.data()), 8);
   CHECK(magic == std::array<unsigned char, 8>{0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
   CHECK(std::filesystem::file_size(path) > 1000);
+}
+
+TEST_CASE("cli eval: results do not depend on the number of workers") {
+  auto run_with = [](int workers) {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("vla_harness_cli_workers_" + std::to_string(workers));
+    std::filesystem::remove_all(dir);
+    const Output output = run("eval --suite libero_spatial --tasks 0 --policy scripted --episodes-per-task 4 "
+                              "--quiet --workers " + std::to_string(workers) + " --out " + dir.string());
+    INFO(output.text);
+    REQUIRE(output.status == 0);
+    std::map<std::string, std::pair<bool, int>> outcome;
+    for (const auto& line : read_lines((dir / "episodes.jsonl").string())) {
+      if (line.contains("episode_id")) {
+        outcome[line["episode_id"]] = {line["success"].get<bool>(), line["steps"].get<int>()};
+      }
+    }
+    return outcome;
+  };
+  const auto one = run_with(1);
+  const auto two = run_with(2);
+  CHECK(one.size() == 4);
+  CHECK(one == two);
 }

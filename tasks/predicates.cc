@@ -14,7 +14,6 @@ struct Goal::Node {
   int qpos_address = -1;             // joint predicates
   double threshold = 0;
   std::vector<char> subtree_a, subtree_b;
-  const PredicateSettings* settings = nullptr;
 };
 
 std::vector<char> Goal::subtree_mask(const mjModel* model, int body) {
@@ -62,7 +61,6 @@ static Goal::Node build(const Predicate& predicate, const Scene& scene, const mj
                         const std::string& file, const PredicateSettings& settings) {
   using Kind = Goal::Node::Kind;
   Goal::Node node;
-  node.settings = &settings;
   const std::string where = file + ":" + std::to_string(predicate.line) + ": (" + predicate.op;
   auto body_id = [&](const std::string& name) {
     const int id = mj_name2id(model, mjOBJ_BODY, name.c_str());
@@ -159,34 +157,30 @@ static Goal::Node build(const Predicate& predicate, const Scene& scene, const mj
 
 Goal::Goal(const Predicate& formula, const Scene& scene, const mjModel* model,
            const std::string& file, PredicateSettings settings)
-    : root_(std::make_unique<Node>()) {
-  auto stored = std::make_unique<PredicateSettings>(settings);
-  *root_ = build(formula, scene, model, file, *stored);
-  settings_ = std::move(stored);
-  table_top_ = scene.table_top_z;
-}
+    : root_(std::make_unique<Node>(build(formula, scene, model, file, settings))),
+      settings_(settings),
+      table_top_(scene.table_top_z) {}
 
 Goal::~Goal() = default;
 Goal::Goal(Goal&&) noexcept = default;
 Goal& Goal::operator=(Goal&&) noexcept = default;
 
 static bool evaluate(const Goal::Node& node, const mjModel* model, const mjData* data,
-                     double table_top) {
+                     const PredicateSettings& settings, double table_top) {
   using Kind = Goal::Node::Kind;
-  const PredicateSettings& settings = *node.settings;
   switch (node.kind) {
     case Kind::kAnd:
       for (const auto& child : node.children) {
-        if (!evaluate(child, model, data, table_top)) return false;
+        if (!evaluate(child, model, data, settings, table_top)) return false;
       }
       return true;
     case Kind::kOr:
       for (const auto& child : node.children) {
-        if (evaluate(child, model, data, table_top)) return true;
+        if (evaluate(child, model, data, settings, table_top)) return true;
       }
       return false;
     case Kind::kNot:
-      return !evaluate(node.children.front(), model, data, table_top);
+      return !evaluate(node.children.front(), model, data, settings, table_top);
     case Kind::kOnObject: {
       const double* a = data->xpos + 3 * node.body_a;
       const double* b = data->xpos + 3 * node.body_b;
@@ -218,7 +212,7 @@ static bool evaluate(const Goal::Node& node, const mjModel* model, const mjData*
 }
 
 bool Goal::holds(const mjModel* model, const mjData* data) const {
-  return evaluate(*root_, model, data, table_top_);
+  return evaluate(*root_, model, data, settings_, table_top_);
 }
 
 }  // namespace tasks

@@ -50,7 +50,7 @@ class Goal {
 
  private:
   std::unique_ptr<Node> root_;
-  std::unique_ptr<PredicateSettings> settings_;
+  PredicateSettings settings_;
   double table_top_ = 0;  // m
 };
 

@@ -22,8 +22,10 @@ envs::EnvSettings env_settings_for(const policies::PolicyInfo& info, envs::Rende
   return settings;
 }
 
-EpisodeResult run_episode(const EpisodeSpec& spec, tasks::TaskEnv& env, PolicyBatcher& batcher,
-                          int slot, const policies::PolicyInfo& info, long* env_steps) {
+namespace {
+
+// A result that names its episode, before anything has run.
+EpisodeResult result_for(const EpisodeSpec& spec) {
   EpisodeResult result;
   result.episode_id = spec.episode_id;
   result.suite = spec.suite;
@@ -31,6 +33,14 @@ EpisodeResult run_episode(const EpisodeSpec& spec, tasks::TaskEnv& env, PolicyBa
   result.init_state = spec.init_state;
   result.seed = spec.seed;
   result.cameras = spec.cameras;
+  return result;
+}
+
+}  // namespace
+
+EpisodeResult run_episode(const EpisodeSpec& spec, tasks::TaskEnv& env, PolicyBatcher& batcher,
+                          int slot, const policies::PolicyInfo& info, long* env_steps) {
+  EpisodeResult result = result_for(spec);
   const auto start = std::chrono::steady_clock::now();
   const tasks::Protocol& protocol = spec.task->protocol;
   try {
@@ -101,11 +111,8 @@ RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy
         }
         result = run_episode(spec, *env, batcher, slot, info, &steps);
       } catch (const std::exception& error) {
-        result.episode_id = spec.episode_id;
-        result.suite = spec.suite;
-        result.task_id = spec.task_id;
-        result.init_state = spec.init_state;
-        result.seed = spec.seed;
+        // Building this task's environment failed: recorded on the episode.
+        result = result_for(spec);
         result.end_reason = "error";
         result.error = error.what();
       }

@@ -29,9 +29,10 @@ struct RunStats {
   int max_batch = 0;
 };
 
+class PolicyBatcher;
+
 // Runs one episode in `env` (already built for spec.task). Never throws for
 // failures inside the episode: they are recorded on the result.
-class PolicyBatcher;
 EpisodeResult run_episode(const EpisodeSpec& spec, tasks::TaskEnv& env, PolicyBatcher& batcher,
                           int slot, const policies::PolicyInfo& info, long* env_steps = nullptr);
 

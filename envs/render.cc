@@ -159,8 +159,6 @@ void Renderer::render(const mjModel* model, mjData* data, int camera_id, Image* 
   context_->make_current();
   camera_.fixedcamid = camera_id;
   mjv_updateScene(model, data, &option_, nullptr, &camera_, mjCAT_ALL, &scene_);
-  scene_.flags[mjRND_SHADOW] = settings_.shadows;
-  scene_.flags[mjRND_REFLECTION] = settings_.reflections;
   const mjrRect viewport = {0, 0, width, height};
   mjr_render(viewport, &scene_, &gpu_context_);
   mjr_readPixels(flipped_.data(), nullptr, viewport, &gpu_context_);

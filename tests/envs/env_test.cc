@@ -143,3 +143,15 @@ TEST_CASE("render: a camera perturbation moves the picture and a plain reset res
   CHECK_THROWS_WITH_AS(env.reset(0, {{"no_such_camera", perturbation}}),
                        doctest::Contains("no_such_camera"), std::runtime_error);
 }
+
+TEST_CASE("render: the shadows setting changes the picture") {
+  auto render = [](bool shadows) {
+    envs::EnvSettings settings;
+    settings.cameras = {"agentview"};
+    settings.render.width = settings.render.height = 64;
+    settings.render.shadows = shadows;
+    tasks::TaskEnv env(task0(), settings);
+    return env.reset(0).images.at("agentview").pixels;
+  };
+  CHECK(render(true) != render(false));
+}

@@ -304,6 +304,7 @@ Built akita_black_bowl(const std::string& name, const Placement& placement) {
   built.info.region_sites = {name + "_contain_region"};
   built.info.bottom_z = 0;
   built.info.half_extents = {kRimRadius, kRimRadius, kHeight / 2};
+  built.info.rim_wall = kWall;
   return built;
 }
 
@@ -398,6 +399,7 @@ Built glazed_rim_porcelain_ramekin(const std::string& name, const Placement& pla
   built.info.region_sites = {name + "_contain_region"};
   built.info.bottom_z = 0;
   built.info.half_extents = {kRadius, kRadius, kHeight / 2};
+  built.info.rim_wall = kWall;
   return built;
 }
 

@@ -51,6 +51,9 @@ struct ObjectInfo {
   // centred on the body origin in x and y (symmetric cover where a handle or
   // knob sticks out) and spans z from -bottom_z to 2 * half_extents[2] - bottom_z.
   std::array<double, 3> half_extents{};
+  // Wall thickness at the rim of an open round container (bowl, ramekin),
+  // which a parallel gripper pinches; 0 for anything else. m.
+  double rim_wall = 0;
 };
 
 // Every category make() can build, in a stable order.

@@ -83,14 +83,13 @@ void TaskEnv::add_expert_hints() {
   std::copy(data->xquat + 4 * pick_body_, data->xquat + 4 * pick_body_ + 4,
             pick_pose.quaternion.begin());
 
-  // Grasp point: the rim wall nearest -y for open containers (bowls, ramekins),
-  // the top centre for anything else; 1.5 cm below the top.
+  // Grasp point: on the -y rim wall of an open container (the fingers close
+  // along y across the wall), the top centre of anything else.
   const auto& half = pick_info_->half_extents;
   const double top = pick[2] - pick_info_->bottom_z + 2 * half[2];
-  const bool rim = pick_info_->category.find("bowl") != std::string::npos ||
-                   pick_info_->category.find("ramekin") != std::string::npos;
+  const bool rim = pick_info_->rim_wall > 0;
   envs::Pose& grasp = privileged["pick_grasp"];
-  grasp.position = {pick[0], rim ? pick[1] - (half[1] - 0.008) : pick[1],
+  grasp.position = {pick[0], rim ? pick[1] - (half[1] - pick_info_->rim_wall - 0.002) : pick[1],
                     top - (rim ? 0.015 : 0.02)};
 
   // Where the picked object's origin should be when it rests on the target.

@@ -485,3 +485,10 @@ TEST_CASE("assets: a LIBERO-spatial-like table scene with two bowls settles with
     CHECK(std::abs(scene.data->xpos[3 * body + 2] - (0.9 + bottom)) < 0.005);
   }
 }
+
+TEST_CASE("assets: open round containers report the rim wall a gripper pinches") {
+  CHECK(envs::assets::info("akita_black_bowl", "b").rim_wall == doctest::Approx(0.006));
+  CHECK(envs::assets::info("glazed_rim_porcelain_ramekin", "r").rim_wall == doctest::Approx(0.005));
+  CHECK(envs::assets::info("plate", "p").rim_wall == 0);
+  CHECK(envs::assets::info("cookies", "c").rim_wall == 0);
+}

@@ -46,6 +46,13 @@ struct ObjectInfo {
   std::vector<std::string> region_sites;  // box sites "NAME_<region>" (size = half extents)
   std::map<std::string, std::string> region_joints;  // region site -> joint that opens it (drawer)
   std::string knob_joint;                            // stove knob hinge ("" if none)
+  // Where a gripper takes hold of each opening joint: joint -> site at the
+  // handle (drawer handle bar, door handle); group 5, size = half extents.
+  std::map<std::string, std::string> handle_sites;
+  // Surfaces (tables, the floor) carry the scene: the top face's height above
+  // the body origin, m. Objects and other fixtures stand on it.
+  bool surface = false;
+  double surface_top = 0;
   double bottom_z = 0;                               // body origin height above the lowest point, m
   // Half sizes of the object's bounding box in its own frame, m. The box is
   // centred on the body origin in x and y (symmetric cover where a handle or

@@ -76,9 +76,9 @@ static Goal::Node build(const Predicate& predicate, const Scene& scene, const mj
   auto region_parent = [&](int site) {
     const int root = root_body(model, model->site_bodyid[site]);
     if (root > 0) return root;
-    // Table regions are world sites; their parent is the table.
+    // Table regions are world sites; their parent is the surface (table or floor).
     for (const auto& object : scene.objects) {
-      if (object.category == "table") return body_id(object.name);
+      if (object.surface) return body_id(object.name);
     }
     return 0;
   };

@@ -1,13 +1,18 @@
 // vla-harness: evaluate robot VLA policies on LIBERO-style tasks in MuJoCo.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <set>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "envs/render.h"
+#include "harness/contact_sheet.h"
 #include "harness/plan.h"
 #include "harness/registry.h"
 #include "harness/results.h"
@@ -91,9 +96,12 @@ int main(int argc, char** argv) {
   // render
   auto* render = app.add_subcommand("render", "Write one picture of a task as PNG");
   std::string render_task = "libero_spatial/0", render_camera = "agentview", render_out = "render.png";
+  std::string render_suite;
   int render_size = 256, render_state = 0;
-  bool render_shadows = false;
+  bool render_shadows = false, render_all = false;
   render->add_option("--task", render_task, "Task as suite/id")->capture_default_str();
+  render->add_option("--suite", render_suite, "Suite whose tasks --all draws");
+  render->add_flag("--all", render_all, "One contact sheet of every task of --suite (task id in each corner)");
   render->add_option("--camera", render_camera, "Camera name (agentview, eye_in_hand)")->capture_default_str();
   render->add_option("--out", render_out, "PNG file")->capture_default_str();
   render->add_option("--size", render_size, "Image size in px")->capture_default_str();
@@ -104,11 +112,14 @@ int main(int argc, char** argv) {
   auto* tasks_command = app.add_subcommand("tasks", "List suites and tasks, or make initial states");
   auto* init_states = tasks_command->add_subcommand("init-states",
                                                     "Sample and settle a task's initial states into its data file");
-  std::string init_task;
+  bool tasks_json = false;
+  tasks_command->add_flag("--json", tasks_json, "Print suites, protocols and tasks as one JSON document");
+  std::string init_task, init_suite;
   int init_count = 50;
   uint64_t init_seed = 0;
   std::string init_out;
-  init_states->add_option("--task", init_task, "Task as suite/id")->required();
+  init_states->add_option("--task", init_task, "Task as suite/id, or 'all' for every registered task");
+  init_states->add_option("--suite", init_suite, "Every task of this suite");
   init_states->add_option("--count", init_count, "Number of states")->capture_default_str();
   init_states->add_option("--seed", init_seed, "Sampling seed")->capture_default_str();
   init_states->add_option("--out", init_out, "Output file (default: the task's stored file)");
@@ -171,43 +182,110 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*render) {
-      auto task = tasks::load_task(render_task);
       envs::EnvSettings settings;
       settings.cameras.clear();
       settings.render.width = settings.render.height = render_size;
       settings.render.shadows = render_shadows;
       settings.render.multisamples = 4;
-      tasks::TaskEnv env(task, settings);
-      env.reset(render_state);
-      envs::Image image;
-      env.env().render(render_camera, &image);
+      auto picture = [&](const std::shared_ptr<const tasks::TaskDefinition>& task) {
+        tasks::TaskEnv env(task, settings);
+        env.reset(render_state);
+        envs::Image image;
+        env.env().render(render_camera, &image);
+        return image;
+      };
+      if (render_all) {
+        if (render_suite.empty()) throw std::runtime_error("render --all needs --suite (e.g. libero_goal)");
+        const tasks::SuiteInfo& suite = tasks::find_suite(render_suite);
+        std::vector<envs::Image> cells;
+        std::vector<std::string> labels;
+        for (int id = 0; id < int(suite.task_files.size()); ++id) {
+          cells.push_back(picture(tasks::load_task(suite.name, id)));
+          labels.push_back(std::to_string(id));
+        }
+        harness::ContactSheetSettings sheet_settings;
+        sheet_settings.label_scale = std::max(2, render_size / 64);
+        const envs::Image sheet = harness::make_contact_sheet(cells, labels, sheet_settings);
+        envs::write_png(render_out, sheet);
+        std::printf("wrote %s (%dx%d, %zu tasks of %s, %s, init state %d)\n", render_out.c_str(),
+                    sheet.width, sheet.height, cells.size(), suite.name.c_str(), render_camera.c_str(),
+                    render_state);
+        return 0;
+      }
+      if (!render_suite.empty()) throw std::runtime_error("render --suite needs --all (or use --task suite/id)");
+      auto task = tasks::load_task(render_task);
+      const envs::Image image = picture(task);
       envs::write_png(render_out, image);
       std::printf("wrote %s (%dx%d, %s, %s)\n", render_out.c_str(), image.width, image.height,
                   task->key.c_str(), render_camera.c_str());
       return 0;
     }
     if (*init_states) {
-      auto task = tasks::load_task(init_task, false);
-      tasks::InitStateSettings settings;
-      settings.count = init_count;
-      settings.seed = init_seed;
-      const auto states = tasks::make_init_states(*task, settings);
-      std::unique_ptr<mjModel, decltype(&mj_deleteModel)> model(
-          envs::load_model_from_string(task->scene.mjcf), mj_deleteModel);
-      const std::string path = init_out.empty() ? task->init_states_file : init_out;
-      tasks::save_init_states(path, *task, model.get(), states, init_seed);
-      std::printf("wrote %zu initial states of %s to %s\n", states.size(), task->key.c_str(), path.c_str());
+      // Which tasks: one (--task suite/id), a suite (--suite), or all.
+      std::vector<std::pair<std::string, int>> selected;
+      if (init_task.empty() == init_suite.empty()) {
+        throw std::runtime_error("tasks init-states needs exactly one of --task suite/id|all and --suite S");
+      }
+      for (const auto& suite : tasks::suites()) {
+        if (init_task != "all" && suite.name != init_suite) continue;
+        for (int id = 0; id < int(suite.task_files.size()); ++id) selected.emplace_back(suite.name, id);
+      }
+      if (!init_suite.empty()) tasks::find_suite(init_suite);
+      if (!init_task.empty() && init_task != "all") {
+        const auto task = tasks::load_task(init_task, false);
+        selected = {{task->suite, task->id}};
+      }
+      if (!init_out.empty() && selected.size() != 1) {
+        throw std::runtime_error("tasks init-states --out names one file; it needs a single --task");
+      }
+      for (const auto& [suite_name, id] : selected) {
+        auto task = tasks::load_task(suite_name, id, false);
+        tasks::InitStateSettings settings;
+        settings.count = init_count;
+        settings.seed = init_seed;
+        const tasks::InitStates made = tasks::make_init_states(*task, settings);
+        std::unique_ptr<mjModel, decltype(&mj_deleteModel)> model(
+            envs::load_model_from_string(task->scene.mjcf), mj_deleteModel);
+        const std::string path = init_out.empty() ? task->init_states_file : init_out;
+        tasks::save_init_states(path, *task, model.get(), made.states, init_seed);
+        std::string reasons;
+        for (const auto& [reason, count] : made.reasons) {
+          reasons += (reasons.empty() ? " (" : "; ") + reason + " x" + std::to_string(count);
+        }
+        if (!reasons.empty()) reasons += ")";
+        std::printf("wrote %zu initial states of %s to %s; %d samples rejected%s\n", made.states.size(),
+                    task->key.c_str(), path.c_str(), made.rejected, reasons.c_str());
+        std::fflush(stdout);
+      }
       return 0;
     }
     if (*tasks_command) {
+      // Listing needs only the task files, not the scenes.
+      nlohmann::json suites_json = nlohmann::json::array();
       for (const auto& suite : tasks::suites()) {
-        std::printf("%s (%s; max %d steps, %d episodes per task)\n", suite.name.c_str(),
-                    suite.family.c_str(), suite.protocol.max_steps, suite.protocol.episodes_per_task);
-        for (size_t id = 0; id < suite.task_files.size(); ++id) {
-          auto task = tasks::load_task(suite.name, int(id), false);
-          std::printf("  %s/%zu  %s\n", suite.name.c_str(), id, task->spec.language.c_str());
+        if (!tasks_json) {
+          std::printf("%s (%s; max %d steps, %d episodes per task)\n", suite.name.c_str(),
+                      suite.family.c_str(), suite.protocol.max_steps, suite.protocol.episodes_per_task);
         }
+        nlohmann::json task_list = nlohmann::json::array();
+        for (size_t id = 0; id < suite.task_files.size(); ++id) {
+          const std::string file = suite.task_files[id];
+          const tasks::TaskSpec spec =
+              tasks::load_bddl((std::filesystem::path(tasks::tasks_directory()) / file).string());
+          const std::string key = suite.name + "/" + std::to_string(id);
+          if (!tasks_json) std::printf("  %-18s %s\n", key.c_str(), spec.language.c_str());
+          task_list.push_back({{"id", id}, {"key", key}, {"instruction", spec.language}, {"file", file}});
+        }
+        suites_json.push_back({{"name", suite.name},
+                               {"family", suite.family},
+                               {"protocol",
+                                {{"max_steps", suite.protocol.max_steps},
+                                 {"wait_steps", suite.protocol.wait_steps},
+                                 {"episodes_per_task", suite.protocol.episodes_per_task},
+                                 {"control_hz", suite.protocol.control_hz}}},
+                               {"tasks", task_list}});
       }
+      if (tasks_json) std::printf("%s\n", nlohmann::json{{"suites", suites_json}}.dump(1).c_str());
       return 0;
     }
     if (*policies_command) {

@@ -9,10 +9,31 @@
 
 namespace tasks {
 
+namespace {
+
+// Task files taskNN.bddl, NN = 00 .. count-1, of one suite folder.
+std::vector<std::string> numbered_task_files(const std::string& folder, int count) {
+  std::vector<std::string> files;
+  for (int id = 0; id < count; ++id) {
+    files.push_back(folder + "/task" + (id < 10 ? "0" : "") + std::to_string(id) + ".bddl");
+  }
+  return files;
+}
+
+}  // namespace
+
 const std::vector<SuiteInfo>& suites() {
+  // Protocols as the VLA papers run LIBERO: max steps per suite, 10 no-op
+  // steps, 50 episodes per task from the stored initial states, 20 Hz.
   static const std::vector<SuiteInfo> all = {
       {"libero_spatial", "libero", Protocol{220, 10, 50, 20},
-       {"libero/libero_spatial/task00.bddl"}},
+       numbered_task_files("libero/libero_spatial", 10)},
+      {"libero_object", "libero", Protocol{280, 10, 50, 20},
+       numbered_task_files("libero/libero_object", 10)},
+      {"libero_goal", "libero", Protocol{300, 10, 50, 20},
+       numbered_task_files("libero/libero_goal", 10)},
+      {"libero_10", "libero", Protocol{520, 10, 50, 20},
+       numbered_task_files("libero/libero_10", 10)},
   };
   return all;
 }
@@ -43,7 +64,8 @@ std::shared_ptr<const TaskDefinition> load_task(const std::string& suite_name, i
   task->id = id;
   task->key = suite.name + "/" + std::to_string(id);
   task->protocol = suite.protocol;
-  const std::filesystem::path file = std::filesystem::path(tasks_directory()) / suite.task_files[id];
+  const std::filesystem::path file =
+      std::filesystem::path(tasks_directory()) / suite.task_files[id];
   task->spec = load_bddl(file.string());
   task->scene = build_scene(task->spec);
   task->init_states_file = std::filesystem::path(file).replace_extension(".init.json").string();
@@ -68,7 +90,8 @@ int parse_task_id(const std::string& text) {
 std::shared_ptr<const TaskDefinition> load_task(const std::string& key, bool with_init_states) {
   const auto slash = key.rfind('/');
   if (slash == std::string::npos || slash + 1 == key.size()) {
-    throw std::runtime_error("task '" + key + "' is not of the form suite/id (e.g. libero_spatial/0)");
+    throw std::runtime_error("task '" + key +
+                             "' is not of the form suite/id (e.g. libero_spatial/0)");
   }
   const std::string id_text = key.substr(slash + 1);
   const int id = parse_task_id(id_text);

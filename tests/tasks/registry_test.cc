@@ -1,0 +1,138 @@
+// Every registered task end to end: it loads with its stored initial states,
+// resets, steps, renders both cameras, and never starts with its goal true;
+// the stored states are settled; `tasks --json` lists the published suites.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "tasks/init_states.h"
+#include "tasks/suite.h"
+#include "tasks/task_env.h"
+
+namespace {
+
+std::vector<std::string> all_task_keys() {
+  std::vector<std::string> keys;
+  for (const tasks::SuiteInfo& suite : tasks::suites()) {
+    for (size_t id = 0; id < suite.task_files.size(); ++id) {
+      keys.push_back(suite.name + "/" + std::to_string(id));
+    }
+  }
+  return keys;
+}
+
+// An image with some contrast (not one flat colour).
+bool has_content(const envs::Image& image) {
+  if (image.pixels.empty()) return false;
+  const auto [low, high] = std::minmax_element(image.pixels.begin(), image.pixels.end());
+  return *high - *low > 40;
+}
+
+}  // namespace
+
+TEST_CASE("registry: the four LIBERO suites with ten tasks each and their protocols") {
+  const std::vector<std::pair<std::string, int>> expected = {
+      {"libero_spatial", 220}, {"libero_object", 280}, {"libero_goal", 300}, {"libero_10", 520}};
+  REQUIRE(tasks::suites().size() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const tasks::SuiteInfo& suite = tasks::suites()[i];
+    INFO(suite.name);
+    CHECK(suite.name == expected[i].first);
+    CHECK(suite.family == "libero");
+    CHECK(suite.task_files.size() == 10);
+    CHECK(suite.protocol.max_steps == expected[i].second);
+    CHECK(suite.protocol.wait_steps == 10);
+    CHECK(suite.protocol.episodes_per_task == 50);
+  }
+}
+
+TEST_CASE("registry: every task loads, resets, steps, renders both cameras, goal false") {
+  envs::EnvSettings settings;
+  settings.cameras.clear();
+  settings.render.width = settings.render.height = 64;
+  for (const std::string& key : all_task_keys()) {
+    INFO("task " << key);
+    std::shared_ptr<const tasks::TaskDefinition> task;
+    REQUIRE_NOTHROW(task = tasks::load_task(key));
+    REQUIRE(task->init_states.size() == 50);
+    tasks::TaskEnv env(task, settings);
+    env.reset(0);
+    CHECK_FALSE(env.goal_holds());
+    bool success = false;
+    for (int step = 0; step < 20; ++step) {
+      success = success || env.step(envs::Action{0, 0, 0, 0, 0, 0, -1}).success;
+    }
+    CHECK_FALSE(success);
+    for (const std::string camera : {"agentview", "eye_in_hand"}) {
+      INFO("camera " << camera);
+      envs::Image image;
+      env.env().render(camera, &image);
+      CHECK(image.width == 64);
+      CHECK(has_content(image));
+    }
+  }
+}
+
+TEST_CASE("registry: stored states never start with the goal true; first and last are settled") {
+  tasks::InitStateSettings verify;
+  for (const std::string& key : all_task_keys()) {
+    INFO("task " << key);
+    const auto task = tasks::load_task(key);
+    envs::EnvSettings settings;
+    settings.cameras.clear();
+    envs::Env env(task->scene.mjcf, settings);
+    std::unique_ptr<mjData, decltype(&mj_deleteData)> data(mj_makeData(env.model()), mj_deleteData);
+    for (size_t i = 0; i < task->init_states.size(); ++i) {
+      INFO("state " << i);
+      CHECK_FALSE(tasks::goal_holds_at(*task, env.model(), data.get(), task->init_states[i]));
+    }
+    for (size_t i : {size_t(0), task->init_states.size() - 1}) {
+      INFO("state " << i);
+      const tasks::Drift drift =
+          tasks::measure_drift(*task, env, task->init_states[i], verify.verify_steps);
+      INFO(drift.object << " moved " << drift.distance * 100 << " cm in 1 s");
+      CHECK(drift.distance < verify.max_drift);
+    }
+  }
+}
+
+TEST_CASE("registry: tasks --json lists the 40 published instructions in task-id order") {
+  const std::string command = std::string(VLA_BINARY) + " tasks --json";
+  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), pclose);
+  REQUIRE(pipe);
+  std::string text;
+  std::array<char, 4096> buffer;
+  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get()))
+    text.append(buffer.data(), n);
+  REQUIRE(WEXITSTATUS(pclose(pipe.release())) == 0);
+  const nlohmann::json listing = nlohmann::json::parse(text);
+
+  std::ifstream in(std::string(VLA_TEST_DATA_DIR) + "/libero_instructions.json");
+  REQUIRE(in);
+  const nlohmann::json published = nlohmann::json::parse(in);
+
+  int count = 0;
+  REQUIRE(listing.at("suites").size() == published.size());
+  for (const auto& suite : listing.at("suites")) {
+    const std::string name = suite.at("name");
+    INFO("suite " << name);
+    REQUIRE(published.contains(name));
+    CHECK(suite.at("family") == "libero");
+    CHECK(suite.at("protocol").at("episodes_per_task") == 50);
+    const auto& tasks = suite.at("tasks");
+    REQUIRE(tasks.size() == published[name].size());
+    for (size_t id = 0; id < tasks.size(); ++id) {
+      CHECK(tasks[id].at("id") == id);
+      CHECK(tasks[id].at("key") == name + "/" + std::to_string(id));
+      CHECK(tasks[id].at("instruction") == published[name][id]);
+      CHECK(tasks[id].at("file").get<std::string>().find(name) != std::string::npos);
+      ++count;
+    }
+  }
+  CHECK(count == 40);
+}

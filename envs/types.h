@@ -36,6 +36,12 @@ struct Observation {
   // Privileged simulator state for scripted experts only (object poses by
   // object name, plus "eef"); never sent to learned or remote policies.
   std::map<std::string, Pose> privileged;
+  // Privileged scalars by name (joint positions and goals, sizes; m or rad).
+  std::map<std::string, double> privileged_values;
+  // Privileged: the scripted expert's current sub-task of the task's plan
+  // ("pick_place", "open_drawer", ...; "" when there is none) and its index.
+  std::string skill;
+  int skill_index = -1;
 };
 
 // A camera's pose change for one episode, drawn from a CameraRandomization.

@@ -1,18 +1,25 @@
 #include "tasks/task_env.h"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace tasks {
 
 namespace {
 
-// The first On/In atom of the goal: what a pick-and-place expert should move where.
-const Predicate* first_placement(const Predicate& formula) {
-  if ((formula.op == "On" || formula.op == "In") && formula.args.size() == 2) return &formula;
-  for (const Predicate& child : formula.children) {
-    if (const Predicate* found = first_placement(child)) return found;
-  }
-  return nullptr;
+// Yaw (rad about world z) of a body frame's x axis.
+double yaw_of(const double* xmat) { return std::atan2(xmat[3], xmat[0]); }
+
+// A yaw in [-pi/2, pi/2]: the gripper is symmetric under a half turn about z.
+double half_turn_wrap(double yaw) {
+  while (yaw > M_PI / 2) yaw -= M_PI;
+  while (yaw < -M_PI / 2) yaw += M_PI;
+  return yaw;
+}
+
+void set_yaw(envs::Pose* pose, double yaw) {
+  pose->quaternion = {std::cos(yaw / 2), 0, 0, std::sin(yaw / 2)};
 }
 
 }  // namespace
@@ -22,27 +29,61 @@ TaskEnv::TaskEnv(std::shared_ptr<const TaskDefinition> task, envs::EnvSettings s
       env_(task_->scene.mjcf, std::move(settings)),
       goal_(task_->spec.goal, task_->scene, env_.model(), task_->spec.file) {
   const mjModel* model = env_.model();
-  if (const Predicate* placement = first_placement(task_->spec.goal)) {
-    pick_body_ = mj_name2id(model, mjOBJ_BODY, placement->args[0].c_str());
-    pick_info_ = task_->scene.find(placement->args[0]);
-    const std::string& target = placement->args[1];
-    const auto site = task_->scene.region_sites.find(target);
-    if (site != task_->scene.region_sites.end()) {
-      place_site_ = mj_name2id(model, mjOBJ_SITE, site->second.c_str());
-    } else {
-      place_body_ = mj_name2id(model, mjOBJ_BODY, target.c_str());
-      place_info_ = task_->scene.find(target);
+  try {
+    plan_ = std::make_unique<ExpertPlan>(task_->spec.goal, task_->scene, model, task_->spec.file);
+  } catch (const std::runtime_error& error) {
+    plan_error_ = error.what();
+  }
+  if (plan_) {
+    for (const SubTask& subtask : plan_->subtasks()) {
+      SkillIds ids;
+      if (!subtask.object.empty()) {
+        ids.object_body = mj_name2id(model, mjOBJ_BODY, subtask.object.c_str());
+        ids.object_info = task_->scene.find(subtask.object);
+      }
+      if (!subtask.target.empty()) {
+        const auto site = task_->scene.region_sites.find(subtask.target);
+        if (site != task_->scene.region_sites.end()) {
+          ids.target_site = mj_name2id(model, mjOBJ_SITE, site->second.c_str());
+        } else {
+          ids.target_site = mj_name2id(model, mjOBJ_SITE, subtask.target.c_str());
+        }
+        if (ids.target_site < 0) {
+          ids.target_body = mj_name2id(model, mjOBJ_BODY, subtask.target.c_str());
+          ids.target_info = task_->scene.find(subtask.target);
+        }
+      }
+      if (!subtask.joint.empty()) ids.joint = mj_name2id(model, mjOBJ_JOINT, subtask.joint.c_str());
+      if (!subtask.handle_site.empty()) {
+        ids.handle_site = mj_name2id(model, mjOBJ_SITE, subtask.handle_site.c_str());
+      }
+      skill_ids_.push_back(ids);
     }
+    skill_reached_.assign(plan_->subtasks().size(), 0);
+  }
+  for (const auto& object : task_->scene.objects) {
+    const int body = mj_name2id(model, mjOBJ_BODY, object.name.c_str());
+    if (!object.surface && body > 0) obstacles_.emplace_back(body, &object);
   }
   std::vector<std::string> tracked;
   for (const auto& object : task_->scene.objects) {
     if (!object.fixture) tracked.push_back(object.name);
   }
   env_.track_bodies(tracked);
-  auto& privileged = env_.observation().privileged;
-  privileged["pick"];
-  privileged["pick_grasp"];
-  privileged["place"];
+  auto& observation = env_.observation();
+  pick_ = &observation.privileged["pick"];
+  grasp_ = &observation.privileged["pick_grasp"];
+  place_ = &observation.privileged["place"];
+  handle_ = &observation.privileged["handle"];
+  pull_ = &observation.privileged["pull"];
+  knob_ = &observation.privileged["knob"];
+  hinge_ = &observation.privileged["hinge"];
+  joint_position_ = &observation.privileged_values["joint_position"];
+  joint_goal_ = &observation.privileged_values["joint_goal"];
+  object_radius_ = &observation.privileged_values["object_radius"];
+  object_bottom_ = &observation.privileged_values["object_bottom"];
+  object_height_ = &observation.privileged_values["object_height"];
+  observation.skill.reserve(16);
 }
 
 const envs::Observation& TaskEnv::reset(
@@ -55,12 +96,14 @@ const envs::Observation& TaskEnv::reset(
 }
 
 const envs::Observation& TaskEnv::reset_qpos(
-    const std::vector<double>& qpos, const std::map<std::string, envs::CameraPerturbation>& cameras) {
+    const std::vector<double>& qpos,
+    const std::map<std::string, envs::CameraPerturbation>& cameras) {
   envs::ResetSpec spec;
   spec.qpos = qpos;
   spec.cameras = cameras;
   spec.instruction = task_->spec.language;
   env_.reset(spec);
+  std::fill(skill_reached_.begin(), skill_reached_.end(), 0);
   add_expert_hints();
   return env_.observation();
 }
@@ -74,35 +117,210 @@ StepResult TaskEnv::step(const envs::Action& action) {
 bool TaskEnv::goal_holds() const { return goal_.holds(env_.model(), env_.data()); }
 
 void TaskEnv::add_expert_hints() {
-  if (pick_body_ < 0 || !pick_info_) return;
-  const mjData* data = env_.data();
-  auto& privileged = env_.observation().privileged;
-  const double* pick = data->xpos + 3 * pick_body_;
-  envs::Pose& pick_pose = privileged["pick"];
-  std::copy(pick, pick + 3, pick_pose.position.begin());
-  std::copy(data->xquat + 4 * pick_body_, data->xquat + 4 * pick_body_ + 4,
-            pick_pose.quaternion.begin());
-
-  // Grasp point: on the -y rim wall of an open container (the fingers close
-  // along y across the wall), the top centre of anything else.
-  const auto& half = pick_info_->half_extents;
-  const double top = pick[2] - pick_info_->bottom_z + 2 * half[2];
-  const bool rim = pick_info_->rim_wall > 0;
-  envs::Pose& grasp = privileged["pick_grasp"];
-  grasp.position = {pick[0], rim ? pick[1] - (half[1] - pick_info_->rim_wall - 0.002) : pick[1],
-                    top - (rim ? 0.015 : 0.02)};
-
-  // Where the picked object's origin should be when it rests on the target.
-  envs::Pose& place = privileged["place"];
-  if (place_site_ >= 0) {
-    const double* site = data->site_xpos + 3 * place_site_;
-    const double* size = env_.model()->site_size + 3 * place_site_;
-    place.position = {site[0], site[1], site[2] + size[2] + pick_info_->bottom_z};
-  } else if (place_body_ >= 0 && place_info_) {
-    const double* target = data->xpos + 3 * place_body_;
-    const double target_top = target[2] - place_info_->bottom_z + 2 * place_info_->half_extents[2];
-    place.position = {target[0], target[1], target_top + pick_info_->bottom_z};
+  envs::Observation& observation = env_.observation();
+  const int index = plan_ ? plan_->current(env_.model(), env_.data(), &skill_reached_) : -1;
+  observation.skill_index = index;
+  if (index < 0) {
+    // "unplanned": the goal has no plan (plan_error() says why); "": nothing left.
+    if (plan_)
+      observation.skill.clear();
+    else
+      observation.skill = "unplanned";
+    return;
   }
+  const SubTask& subtask = plan_->subtasks()[index];
+  observation.skill = skill_name(subtask.kind);
+  const SkillIds& ids = skill_ids_[index];
+  const mjModel* model = env_.model();
+  const mjData* data = env_.data();
+  if (ids.joint >= 0) {
+    *joint_position_ = data->qpos[model->jnt_qposadr[ids.joint]];
+    *joint_goal_ = subtask.joint_goal;
+  }
+  switch (subtask.kind) {
+    case SkillKind::kPickPlace:
+    case SkillKind::kPush:
+      add_pick_place_hints(ids, subtask.kind == SkillKind::kPush);
+      break;
+    case SkillKind::kOpenDrawer:
+    case SkillKind::kCloseDrawer:
+    case SkillKind::kOpenDoor:
+    case SkillKind::kCloseDoor: {
+      // Handle pose; for drawers the opening direction (the slide axis points
+      // to closing); for doors the hinge's anchor and axis.
+      std::copy(data->site_xpos + 3 * ids.handle_site, data->site_xpos + 3 * ids.handle_site + 3,
+                handle_->position.begin());
+      mju_mat2Quat(handle_->quaternion.data(), data->site_xmat + 9 * ids.handle_site);
+      const double* axis = data->xaxis + 3 * ids.joint;
+      const double* anchor = data->xanchor + 3 * ids.joint;
+      if (model->jnt_type[ids.joint] == mjJNT_SLIDE) {
+        pull_->position = {-axis[0], -axis[1], -axis[2]};
+      } else {
+        hinge_->position = {anchor[0], anchor[1], anchor[2]};
+        // Axis as a pure quaternion (0, axis).
+        hinge_->quaternion = {0, axis[0], axis[1], axis[2]};
+      }
+      break;
+    }
+    case SkillKind::kTurnOn:
+    case SkillKind::kTurnOff: {
+      const int body = model->jnt_bodyid[ids.joint];
+      std::copy(data->xpos + 3 * body, data->xpos + 3 * body + 3, knob_->position.begin());
+      std::copy(data->xquat + 4 * body, data->xquat + 4 * body + 4, knob_->quaternion.begin());
+      break;
+    }
+  }
+}
+
+void TaskEnv::add_pick_place_hints(const SkillIds& ids, bool pushed) {
+  const mjModel* model = env_.model();
+  const mjData* data = env_.data();
+  const envs::assets::ObjectInfo& info = *ids.object_info;
+  const double* pick = data->xpos + 3 * ids.object_body;
+  const double* pick_mat = data->xmat + 9 * ids.object_body;
+  std::copy(pick, pick + 3, pick_->position.begin());
+  std::copy(data->xquat + 4 * ids.object_body, data->xquat + 4 * ids.object_body + 4,
+            pick_->quaternion.begin());
+  const auto& half = info.half_extents;
+  *object_radius_ = std::max(half[0], half[1]);
+  *object_bottom_ = pick[2] - info.bottom_z;
+  *object_height_ = 2 * half[2];
+
+  // Grasp point and gripper yaw (pick_grasp's quaternion: a rotation about z,
+  // 0 = fingers closing along world y).
+  const double height = 2 * half[2];
+  const double top = pick[2] - info.bottom_z + height;
+  if (info.rim_wall > 0) {
+    // Open container: pinch the rim wall. A handle sticks out along body +x
+    // when the box is longer in x: take the rim on the far side from it.
+    const double inset = half[1] - info.rim_wall - 0.002;
+    if (half[0] > half[1] + 0.005) {
+      grasp_->position = {pick[0] - inset * pick_mat[0], pick[1] - inset * pick_mat[3],
+                          top - 0.015};
+      set_yaw(grasp_, half_turn_wrap(yaw_of(pick_mat) - M_PI / 2));
+    } else {
+      // Round: the rim's -y side (fingers along y) unless something tall stands
+      // close to it; then the side with the most room around it.
+      constexpr double kEnoughRoom = 0.09;  // m
+      const std::array<std::array<double, 2>, 4> sides{{{0, -1}, {0, 1}, {-1, 0}, {1, 0}}};
+      double best_room = -1;
+      for (const auto& side : sides) {
+        const std::array<double, 3> point{pick[0] + inset * side[0], pick[1] + inset * side[1],
+                                          top - 0.015};
+        const double room = grip_room(point, side[0] == 0 ? 0.0 : M_PI / 2, ids.object_body);
+        if (room > best_room + 0.01) {
+          best_room = room;
+          grasp_->position = point;
+          set_yaw(grasp_, side[0] == 0 ? 0.0 : M_PI / 2);
+        }
+        if (best_room >= kEnoughRoom) break;
+      }
+    }
+  } else {
+    // Anything else: from above, fingers across the narrower side, as deep as
+    // the hand allows (its palm is 0.04 m above the grip point).
+    const double depth = std::min(0.03, 0.4 * height);
+    grasp_->position = {pick[0], pick[1], top - depth};
+    const double yaw = yaw_of(pick_mat);
+    const bool round = std::abs(half[0] - half[1]) < 0.003;
+    if (round) {
+      // Fingers along y unless the hand, which spans that way, would hit something.
+      constexpr double kEnoughRoom = 0.03;  // m
+      const double room_y = grip_room(grasp_->position, 0.0, ids.object_body);
+      const bool turn =
+          room_y < kEnoughRoom && grip_room(grasp_->position, M_PI / 2, ids.object_body) > room_y;
+      set_yaw(grasp_, turn ? M_PI / 2 : 0.0);
+    } else {
+      set_yaw(grasp_, half_turn_wrap(half[0] < half[1] ? yaw - M_PI / 2 : yaw));
+    }
+  }
+
+  // Where the object's origin should be when it rests on the target.
+  if (ids.target_site >= 0) {
+    const int site = ids.target_site;
+    const double* center = data->site_xpos + 3 * site;
+    const double* size = model->site_size + 3 * site;
+    const double* site_mat = data->site_xmat + 9 * site;
+    double local_x = 0;
+    // In a drawer: stay in the part pulled out of the carcass (whose front is
+    // the region's near face when the drawer is closed, behind the drawer front).
+    const int body = model->site_bodyid[site];
+    const int joint = model->body_jntnum[body] > 0 ? model->body_jntadr[body] : -1;
+    if (joint >= 0 && model->jnt_type[joint] == mjJNT_SLIDE) {
+      const double opened = -data->qpos[model->jnt_qposadr[joint]];
+      const double radius = std::max(half[0], half[1]);
+      const double front = -size[0] - 0.012 + opened;
+      local_x = std::clamp(front - radius - 0.01, -size[0] + 0.5 * radius, 0.0);
+    }
+    double local_y = 0;
+    if (pushed) {
+      // A pushed object is wide: the point of the region where it keeps the
+      // most room from what stands around (the centre unless something is near).
+      double best = -1e9;
+      for (int i = -2; i <= 2; ++i) {
+        for (int j = -2; j <= 2; ++j) {
+          const double x = 0.5 * i * size[0], y = 0.5 * j * size[1];
+          const std::array<double, 3> point{center[0] + x * site_mat[0] + y * site_mat[1],
+                                            center[1] + x * site_mat[3] + y * site_mat[4],
+                                            center[2] + 0.005};
+          const double room = std::min(clearance(point, ids.object_body) - *object_radius_, 0.02) -
+                              0.1 * std::hypot(x, y);
+          if (room > best) {
+            best = room;
+            local_x = x;
+            local_y = y;
+          }
+        }
+      }
+    }
+    place_->position = {center[0] + local_x * site_mat[0] + local_y * site_mat[1],
+                        center[1] + local_x * site_mat[3] + local_y * site_mat[4],
+                        center[2] + size[2] + info.bottom_z};
+  } else if (ids.target_body >= 0 && ids.target_info) {
+    const double* target = data->xpos + 3 * ids.target_body;
+    const double target_top =
+        target[2] - ids.target_info->bottom_z + 2 * ids.target_info->half_extents[2];
+    place_->position = {target[0], target[1], target_top + info.bottom_z};
+  }
+}
+
+}  // namespace tasks
+
+namespace tasks {
+
+double TaskEnv::grip_room(const std::array<double, 3>& point, double yaw, int self) const {
+  // The hand spans about 0.1 m to each side along the fingers' closing axis,
+  // 0.07 m above the grip point.
+  constexpr double kHandHalfSpan = 0.1, kHandHeight = 0.07;  // m
+  const double along[2] = {-std::sin(yaw), std::cos(yaw)};
+  double room = clearance(point, self);
+  for (double side : {-1.0, 1.0}) {
+    const std::array<double, 3> end{point[0] + side * kHandHalfSpan * along[0],
+                                    point[1] + side * kHandHalfSpan * along[1],
+                                    point[2] + kHandHeight};
+    room = std::min(room, clearance(end, self));
+  }
+  return room;
+}
+
+double TaskEnv::clearance(const std::array<double, 3>& point, int self) const {
+  const mjData* data = env_.data();
+  double nearest = 1e9;
+  for (const auto& [body, info] : obstacles_) {
+    if (body == self) continue;
+    const double* position = data->xpos + 3 * body;
+    const double* matrix = data->xmat + 9 * body;
+    const double top = position[2] - info->bottom_z + 2 * info->half_extents[2];
+    if (top < point[2]) continue;
+    // The point in the body's frame, against its bounding box.
+    const double dx = point[0] - position[0], dy = point[1] - position[1];
+    const double local_x = matrix[0] * dx + matrix[3] * dy;
+    const double local_y = matrix[1] * dx + matrix[4] * dy;
+    const double out_x = std::max(std::abs(local_x) - info->half_extents[0], 0.0);
+    const double out_y = std::max(std::abs(local_y) - info->half_extents[1], 0.0);
+    nearest = std::min(nearest, std::hypot(out_x, out_y));
+  }
+  return nearest;
 }
 
 }  // namespace tasks

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "envs/env.h"
+#include "tasks/expert_plan.h"
 #include "tasks/predicates.h"
 #include "tasks/suite.h"
 
@@ -13,7 +14,7 @@ namespace tasks {
 
 struct StepResult {
   const envs::Observation* observation = nullptr;
-  bool success = false;         // the goal holds after this step
+  bool success = false;  // the goal holds after this step
 };
 
 class TaskEnv {
@@ -22,28 +23,54 @@ class TaskEnv {
   TaskEnv(std::shared_ptr<const TaskDefinition> task, envs::EnvSettings settings);
 
   // Resets to stored initial state `init_state` with per-camera perturbations.
-  const envs::Observation& reset(int init_state,
-                                 const std::map<std::string, envs::CameraPerturbation>& cameras = {});
+  const envs::Observation& reset(
+      int init_state, const std::map<std::string, envs::CameraPerturbation>& cameras = {});
   // Resets to an explicit qpos (used when sampling initial states).
-  const envs::Observation& reset_qpos(const std::vector<double>& qpos,
-                                      const std::map<std::string, envs::CameraPerturbation>& cameras = {});
+  const envs::Observation& reset_qpos(
+      const std::vector<double>& qpos,
+      const std::map<std::string, envs::CameraPerturbation>& cameras = {});
   StepResult step(const envs::Action& action);
   bool goal_holds() const;
 
   envs::Env& env() { return env_; }
   const TaskDefinition& task() const { return *task_; }
+  // The scripted expert's plan; null if the goal cannot be planned (see plan_error()).
+  const ExpertPlan* plan() const { return plan_.get(); }
+  const std::string& plan_error() const { return plan_error_; }
 
  private:
+  // Model ids one sub-task's hints read, resolved once.
+  struct SkillIds {
+    int object_body = -1;  // moved object
+    const envs::assets::ObjectInfo* object_info = nullptr;
+    int target_body = -1, target_site = -1;  // where it goes
+    const envs::assets::ObjectInfo* target_info = nullptr;
+    int joint = -1;        // drawer, door or knob joint
+    int handle_site = -1;  // drawer or door handle
+  };
   void add_expert_hints();
+  void add_pick_place_hints(const SkillIds& ids, bool pushed);
+  // Horizontal distance (m) from `point` to the nearest object or fixture box
+  // that rises above `point`'s height, other than body `self`.
+  double clearance(const std::array<double, 3>& point, int self) const;
+  // Room (m) around a gripper closing at `point` with yaw `yaw` (0: fingers
+  // along world y): the least clearance of the grip point and the hand's ends.
+  double grip_room(const std::array<double, 3>& point, double yaw, int self) const;
 
   std::shared_ptr<const TaskDefinition> task_;
   envs::Env env_;
   Goal goal_;
-  // Privileged hints for scripted experts: the object to pick and where it goes.
-  int pick_body_ = -1;
-  const envs::assets::ObjectInfo* pick_info_ = nullptr;
-  int place_body_ = -1, place_site_ = -1;
-  const envs::assets::ObjectInfo* place_info_ = nullptr;
+  std::unique_ptr<ExpertPlan> plan_;
+  std::string plan_error_;
+  std::vector<SkillIds> skill_ids_;  // per plan sub-task
+  std::vector<char> skill_reached_;  // per plan sub-task: joint goal reached this episode
+  // Everything a gripper could run into: (body, facts) of fixtures and objects, not the surface.
+  std::vector<std::pair<int, const envs::assets::ObjectInfo*>> obstacles_;
+  // Privileged hint entries, created once so that steps do not allocate.
+  envs::Pose *pick_ = nullptr, *grasp_ = nullptr, *place_ = nullptr, *handle_ = nullptr,
+             *pull_ = nullptr, *knob_ = nullptr, *hinge_ = nullptr;
+  double *joint_position_ = nullptr, *joint_goal_ = nullptr, *object_radius_ = nullptr,
+         *object_bottom_ = nullptr, *object_height_ = nullptr;
 };
 
 }  // namespace tasks

@@ -1,5 +1,7 @@
-// A privileged scripted expert: reads object poses from the simulator and
-// solves pick-and-place goals through the same 7-D action interface.
+// A privileged scripted expert: follows the task's plan (Observation::skill,
+// published by tasks::TaskEnv from tasks::ExpertPlan) with one small state
+// machine per skill, reading privileged poses, through the same 7-D action
+// interface as any policy.
 #pragma once
 
 #include <array>
@@ -10,14 +12,32 @@
 namespace policies::scripted {
 
 struct ExpertSettings {
-  double approach_height = 0.10;     // m above the grasp point before descending
-  double lift_height = 0.12;         // m above the place height while carrying
-  double release_height = 0.012;     // m above the resting height when letting go
-  double position_tolerance = 0.008; // m, reaching a waypoint
-  double max_action = 0.6;           // cap on the position command (1.0 = 0.05 m per step)
-  int close_steps = 10;              // control steps to close the gripper
-  int release_steps = 8;             // control steps to open it
-  int waypoint_timeout = 60;         // control steps before moving on regardless
+  double approach_height = 0.10;      // m above the grasp point before descending
+  double lift_height = 0.12;          // m above the place height while carrying
+  double raised_clearance = 0.05;     // m above the place height while carrying to a raised target
+  double max_grip_z = 1.58;           // m, highest grip point the arm is sent to (world z)
+  double release_height = 0.012;      // m above the resting height when letting go
+  double position_tolerance = 0.008;  // m, reaching a waypoint
+  double max_action = 1.0;            // cap on the position command (1.0 = 0.05 m per step)
+  double push_action = 0.35;          // cap on the position command while pushing or pulling
+  int close_steps = 10;               // control steps to close the gripper
+  int release_steps = 8;              // control steps to open it
+  int waypoint_timeout = 60;          // control steps before moving on regardless
+  double rise_height = 0.10;          // m a skill first rises straight up from where it starts
+  int retry_steps = 20;               // steps of retreat after a failed attempt, before retrying
+  double min_lift = 0.02;             // m the object must rise with the gripper, else regrasp
+  double hook_tilt = 0.6;  // rad, gripper tilt (fingertips toward the drawer) to hook a handle
+  double hook_clearance =
+      -0.001;  // m between the hooking finger and the handle bar at full depth (< 0: pressed on it)
+  double hook_depth = 0.004;  // m, bar centre above the grip point along the gripper axis
+  double hook_drop = 0.012;   // m the hooking finger goes further straight down behind the bar
+  double bar_radius = 0.006;  // m, handle bar radius (drawer handles)
+  double finger_half_thickness =
+      0.0105;                  // m, closed fingers' half thickness across the hand x axis
+  double dish_height = 0.03;   // m, pushed objects lower than this are pushed from inside
+  double dish_reach = 0.55;    // contact from the centre of a dish, fraction of its radius
+  double knob_reach = 0.016;   // m from the knob axis to the pushing contact, along the fin
+  double knob_height = 0.013;  // m, grip point above the knob body origin
 };
 
 class ScriptedExpert : public Policy {
@@ -28,18 +48,49 @@ class ScriptedExpert : public Policy {
   std::vector<ActionChunk> act(std::span<const PolicyQuery> batch) override;
 
  private:
-  enum class Phase { kApproach, kDescend, kClose, kLift, kCarry, kLower, kRelease, kRetreat };
+  enum class Phase {
+    kRise,
+    kApproach,
+    kDescend,
+    kClose,
+    kLift,
+    kCarry,
+    kLower,
+    kRelease,
+    kRetreat,
+    kPush
+  };
   struct SlotState {
-    Phase phase = Phase::kApproach;
+    int skill_index = -2;  // plan sub-task being worked on
+    Phase phase = Phase::kRise;
     int phase_steps = 0;
-    bool have_orientation = false;
-    std::array<double, 4> orientation{};  // gripper orientation to hold (w, x, y, z)
-    double lift_z = 0;                     // m, carrying height fixed at grasp time
-    double previous_pick_z = 0;            // m, object height at the last step
-    int still_steps = 0;                   // consecutive steps the object did not sink
-    std::array<double, 3> hold{};          // m, where the gripper stays while opening
+    bool have_down = false;
+    std::array<double, 4> down{};         // gripper orientation at the episode's start (w, x, y, z)
+    std::array<double, 4> orientation{};  // orientation held from the grasp on
+    double lift_z = 0;                    // m, carrying height fixed at grasp time
+    double grasp_object_z = 0;            // m, object height when the gripper closed
+    double previous_pick_z = 0;           // m, object height at the last step
+    int still_steps = 0;                  // consecutive steps the object did not sink
+    std::array<double, 3> hold{};         // m, where the gripper stays (opening, pushing start)
+    std::array<double, 3> direction{};    // push direction fixed for one stroke
+    std::array<double, 3> start{};        // m, grip point when the skill (or its retry) started
+    std::array<double, 4> start_orientation{1, 0, 0, 0};  // gripper orientation then
+    double rise = 0;  // m to rise straight up first (0 for the episode's first skill)
+  };
+  // What one step of a skill asks for.
+  struct Command {
+    std::array<double, 3> target{};       // m, grip point goal
+    std::array<double, 4> orientation{};  // gripper orientation goal (w, x, y, z)
+    bool closed = false;
+    double max_action = 0;  // cap on the position command
   };
   envs::Action act_one(const envs::Observation& observation, SlotState& state) const;
+  std::array<double, 3> rise_target(const SlotState& state, double clear_z) const;
+  Command pick_place(const envs::Observation& observation, SlotState& state) const;
+  Command push(const envs::Observation& observation, SlotState& state) const;
+  Command drawer(const envs::Observation& observation, SlotState& state, bool open) const;
+  Command knob(const envs::Observation& observation, SlotState& state, bool on) const;
+  Command door(const envs::Observation& observation, SlotState& state, bool open) const;
 
   ExpertSettings settings_;
   std::map<int, SlotState> slots_;

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -174,10 +175,14 @@ int main(int argc, char** argv) {
       const auto rows = harness::aggregate(episodes);
       harness::write_summary(out_dir, context, rows);
       std::printf("%s", harness::format_table(rows).c_str());
-      std::printf("ran %d episodes (%d already recorded) in %.1f s with %d worker(s): %.0f env steps/s;"
-                  " %ld policy calls, largest batch %d\nresults: %s/episodes.jsonl, %s/summary.json\n",
+      // Every env step yields one observation (rendered for the policy's cameras).
+      const double steps_per_s = stats.wall_time_s > 0 ? stats.env_steps / stats.wall_time_s : 0.0;
+      const int cores = std::max(1, std::min(workers, int(std::thread::hardware_concurrency())));
+      std::printf("ran %d episodes (%d already recorded) in %.1f s with %d worker(s): %.0f observations/s"
+                  " (%.0f per core); %ld policy calls, largest batch %d\n"
+                  "results: %s/episodes.jsonl, %s/summary.json\n",
                   stats.episodes_run, stats.episodes_skipped, stats.wall_time_s, workers,
-                  stats.wall_time_s > 0 ? stats.env_steps / stats.wall_time_s : 0.0,
+                  steps_per_s, steps_per_s / cores,
                   stats.policy_calls, stats.max_batch, out_dir.c_str(), out_dir.c_str());
       return 0;
     }

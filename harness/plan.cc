@@ -20,6 +20,21 @@ envs::CameraPerturbation draw_camera_perturbation(const envs::CameraRandomizatio
   return perturbation;
 }
 
+std::vector<std::string> expand_suites(const std::vector<std::string>& names) {
+  std::vector<std::string> expanded;
+  for (const std::string& name : names) {
+    bool family = false;
+    for (const tasks::SuiteInfo& suite : tasks::suites()) {
+      if (suite.family == name && suite.name != name) {
+        expanded.push_back(suite.name);
+        family = true;
+      }
+    }
+    if (!family) expanded.push_back(name);
+  }
+  return expanded;
+}
+
 std::vector<EpisodeSpec> make_plan(const PlanSettings& settings) {
   if (settings.shard_count < 1 || settings.shard_index < 0 ||
       settings.shard_index >= settings.shard_count) {
@@ -30,7 +45,7 @@ std::vector<EpisodeSpec> make_plan(const PlanSettings& settings) {
                        settings.camera.fovy > 0;
   std::vector<EpisodeSpec> plan;
   int index = 0;
-  for (const std::string& suite_name : settings.suites) {
+  for (const std::string& suite_name : expand_suites(settings.suites)) {
     const tasks::SuiteInfo& suite = tasks::find_suite(suite_name);
     std::vector<int> ids = settings.task_ids;
     if (ids.empty()) {

@@ -33,7 +33,11 @@ struct PlanSettings {
   int shard_count = 1;
 };
 
-// Builds the plan; loads each task once. Throws std::runtime_error for unknown
+// Suite names with families expanded: "libero" stands for every suite of the
+// libero family, in registry order; other names pass through unchanged.
+std::vector<std::string> expand_suites(const std::vector<std::string>& names);
+
+// Builds the plan (suites expanded as above); loads each task once. Throws std::runtime_error for unknown
 // suites or task ids (listing the valid ones) and for more episodes per task
 // than stored initial states.
 std::vector<EpisodeSpec> make_plan(const PlanSettings& settings);

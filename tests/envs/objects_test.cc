@@ -19,14 +19,14 @@
 #include <vector>
 
 #include "envs/assets.h"
+#include "mujoco_scene.h"
 
 namespace {
 
 namespace assets = envs::assets;
 
 using Vec3 = std::array<double, 3>;
-using ModelPtr = std::unique_ptr<mjModel, decltype(&mj_deleteModel)>;
-using DataPtr = std::unique_ptr<mjData, decltype(&mj_deleteData)>;
+using namespace test_scene;
 
 const std::vector<std::string> kGroceries{
     "alphabet_soup", "tomato_sauce", "cream_cheese", "butter",    "chocolate_pudding",
@@ -47,45 +47,6 @@ std::vector<std::string> all_objects() {
   return all;
 }
 
-struct Scene {
-  ModelPtr model{nullptr, &mj_deleteModel};
-  DataPtr data{nullptr, &mj_deleteData};
-};
-
-std::string scene_xml(const std::vector<assets::ObjectMjcf>& objects,
-                      const std::string& extra_bodies = "") {
-  std::string asset_text, body_text;
-  for (const auto& object : objects) {
-    asset_text += object.assets;
-    body_text += object.body;
-  }
-  return "<mujoco model=\"objects_test\">\n"
-         "<compiler angle=\"radian\" autolimits=\"true\"/>\n"
-         "<option timestep=\"0.002\"/>\n"
-         "<size njmax=\"4000\" nconmax=\"1000\"/>\n"
-         "<asset>\n" +
-         asset_text +
-         "</asset>\n<worldbody>\n"
-         "<geom name=\"floor\" type=\"plane\" size=\"3 3 0.1\"/>\n" +
-         body_text + extra_bodies + "</worldbody>\n</mujoco>\n";
-}
-
-Scene load(const std::string& xml) {
-  auto vfs = std::make_unique<mjVFS>();
-  mj_defaultVFS(vfs.get());
-  REQUIRE(mj_makeEmptyFileVFS(vfs.get(), "scene.xml", static_cast<int>(xml.size())) == 0);
-  std::memcpy(vfs->filedata[mj_findFileVFS(vfs.get(), "scene.xml")], xml.data(), xml.size());
-  char error[1000] = "";
-  Scene scene;
-  scene.model.reset(mj_loadXML("scene.xml", vfs.get(), error, sizeof(error)));
-  mj_deleteVFS(vfs.get());
-  if (!scene.model)
-    throw std::runtime_error(std::string("MuJoCo did not load the scene: ") + error);
-  scene.data.reset(mj_makeData(scene.model.get()));
-  mj_forward(scene.model.get(), scene.data.get());
-  return scene;
-}
-
 // One object alone at the world origin with yaw 0: body frame = world frame.
 Scene load_alone(const std::string& category, const std::string& name) {
   return load(scene_xml({assets::make(category, name, {})}));
@@ -95,11 +56,6 @@ int warning_count(const mjData* data) {
   int count = 0;
   for (int i = 0; i < mjNWARNING; ++i) count += data->warning[i].number;
   return count;
-}
-
-void simulate(Scene& scene, double seconds) {
-  const int steps = static_cast<int>(std::lround(seconds / scene.model->opt.timestep));
-  for (int i = 0; i < steps; ++i) mj_step(scene.model.get(), scene.data.get());
 }
 
 int body_id(const Scene& scene, const std::string& name) {

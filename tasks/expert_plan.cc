@@ -192,7 +192,13 @@ ExpertPlan::ExpertPlan(const Predicate& goal, const Scene& scene, const mjModel*
   for (const SubTask& task : subtasks_) {
     done_.emplace_back(task.done, scene, model, file);
     joint_qpos_.push_back(task.joint.empty() ? -1 : model->jnt_qposadr[joint_id(task.joint)]);
+    const int object = task.kind == SkillKind::kPickPlace
+                           ? mj_name2id(model, mjOBJ_BODY, task.object.c_str())
+                           : -1;
+    object_masks_.push_back(object > 0 ? Goal::subtree_mask(model, object) : std::vector<char>{});
   }
+  const int hand = mj_name2id(model, mjOBJ_BODY, settings.hand_body.c_str());
+  if (hand > 0) hand_mask_ = Goal::subtree_mask(model, hand);
 }
 
 ExpertPlan::~ExpertPlan() = default;
@@ -209,6 +215,11 @@ bool ExpertPlan::done(int index, const mjModel* model, const mjData* data,
     return false;
   }
   // Joints must first pass the skill's own goal, a margin beyond the predicate's threshold.
+  // A placed object still in the hand is not placed yet.
+  if (!hand_mask_.empty() && !object_masks_[index].empty() &&
+      Goal::in_contact(model, data, object_masks_[index], hand_mask_)) {
+    return false;
+  }
   const int address = joint_qpos_[index];
   if (address < 0) return true;
   if (tracked && (*reached)[index]) return true;

@@ -35,6 +35,7 @@ struct ExpertPlanSettings {
   double drawer_open_goal = -0.155;  // slide qpos an opening drawer must pass (predicate: -0.14)
   double knob_on_goal = 0.6;         // rad, knob qpos a turn-on must reach (predicate: 0.5)
   double knob_off_goal = -0.1;       // rad, knob qpos a turn-off must reach (predicate: 0.0)
+  std::string hand_body = "robot0_hand";  // a placement is done only once this hand lets go
 };
 
 struct SubTask {
@@ -76,6 +77,8 @@ class ExpertPlan {
   std::vector<SubTask> subtasks_;
   std::vector<Goal> done_;       // compiled SubTask::done, per sub-task
   std::vector<int> joint_qpos_;  // qpos address of SubTask::joint, -1 if none
+  std::vector<char> hand_mask_;  // bodies of the hand and fingers (empty if the model has none)
+  std::vector<std::vector<char>> object_masks_;  // per sub-task: the placed object's bodies
 };
 
 }  // namespace tasks

@@ -53,11 +53,35 @@ TaskEnv::TaskEnv(std::shared_ptr<const TaskDefinition> task, envs::EnvSettings s
           ids.target_info = task_->scene.find(subtask.target);
         }
       }
+      if (ids.target_site >= 0) {
+        // Behind a door (a hinge opens the region): an enclosed cavity.
+        const char* site_name = mj_id2name(model, mjOBJ_SITE, ids.target_site);
+        for (const auto& object : task_->scene.objects) {
+          const auto owner = object.region_joints.find(site_name ? site_name : "");
+          if (owner == object.region_joints.end()) continue;
+          const int joint = mj_name2id(model, mjOBJ_JOINT, owner->second.c_str());
+          ids.enclosed = joint >= 0 && model->jnt_type[joint] == mjJNT_HINGE;
+          if (ids.enclosed) ids.door_joint = joint;
+        }
+      }
       if (!subtask.joint.empty()) ids.joint = mj_name2id(model, mjOBJ_JOINT, subtask.joint.c_str());
       if (!subtask.handle_site.empty()) {
         ids.handle_site = mj_name2id(model, mjOBJ_SITE, subtask.handle_site.c_str());
       }
       skill_ids_.push_back(ids);
+    }
+    // Placements that share a region each get their own spot in it.
+    const auto& subtasks = plan_->subtasks();
+    for (size_t i = 0; i < subtasks.size(); ++i) {
+      if (skill_ids_[i].target_site < 0 || subtasks[i].kind != SkillKind::kPickPlace) continue;
+      for (size_t j = 0; j < subtasks.size(); ++j) {
+        if (j == i || subtasks[j].kind != SkillKind::kPickPlace ||
+            skill_ids_[j].target_site != skill_ids_[i].target_site) {
+          continue;
+        }
+        ++skill_ids_[i].slots;
+        if (j < i) ++skill_ids_[i].slot;
+      }
     }
     skill_reached_.assign(plan_->subtasks().size(), 0);
   }
@@ -78,6 +102,8 @@ TaskEnv::TaskEnv(std::shared_ptr<const TaskDefinition> task, envs::EnvSettings s
   pull_ = &observation.privileged["pull"];
   knob_ = &observation.privileged["knob"];
   hinge_ = &observation.privileged["hinge"];
+  entry_ = &observation.privileged["entry"];
+  insert_ = &observation.privileged_values["insert"];
   joint_position_ = &observation.privileged_values["joint_position"];
   joint_goal_ = &observation.privileged_values["joint_goal"];
   object_radius_ = &observation.privileged_values["object_radius"];
@@ -185,6 +211,11 @@ void TaskEnv::add_pick_place_hints(const SkillIds& ids, bool pushed) {
   *object_radius_ = std::max(half[0], half[1]);
   *object_bottom_ = pick[2] - info.bottom_z;
   *object_height_ = 2 * half[2];
+  *insert_ = ids.enclosed && !pushed ? 1.0 : 0.0;
+  if (*insert_ > 0) {
+    add_insert_hints(ids);
+    return;
+  }
 
   // Grasp point and gripper yaw (pick_grasp's quaternion: a rotation about z,
   // 0 = fingers closing along world y).
@@ -231,7 +262,16 @@ void TaskEnv::add_pick_place_hints(const SkillIds& ids, bool pushed) {
           room_y < kEnoughRoom && grip_room(grasp_->position, M_PI / 2, ids.object_body) > room_y;
       set_yaw(grasp_, turn ? M_PI / 2 : 0.0);
     } else {
-      set_yaw(grasp_, half_turn_wrap(half[0] < half[1] ? yaw - M_PI / 2 : yaw));
+      // Fingers across the narrower side, or across the wider one when it
+      // still fits between them and the hand would hit something otherwise.
+      constexpr double kEnoughRoom = 0.03;  // m
+      constexpr double kMaxWidth = 0.07;    // m, widest side the open fingers take
+      const double narrow = half_turn_wrap(half[0] < half[1] ? yaw - M_PI / 2 : yaw);
+      const double wide = half_turn_wrap(narrow + M_PI / 2);
+      const double room = grip_room(grasp_->position, narrow, ids.object_body);
+      const bool turn = room < kEnoughRoom && 2 * std::max(half[0], half[1]) < kMaxWidth &&
+                        grip_room(grasp_->position, wide, ids.object_body) > room;
+      set_yaw(grasp_, turn ? wide : narrow);
     }
   }
 
@@ -246,13 +286,21 @@ void TaskEnv::add_pick_place_hints(const SkillIds& ids, bool pushed) {
     // the region's near face when the drawer is closed, behind the drawer front).
     const int body = model->site_bodyid[site];
     const int joint = model->body_jntnum[body] > 0 ? model->body_jntadr[body] : -1;
-    if (joint >= 0 && model->jnt_type[joint] == mjJNT_SLIDE) {
+    const bool drawer = joint >= 0 && model->jnt_type[joint] == mjJNT_SLIDE;
+    if (drawer) {
       const double opened = -data->qpos[model->jnt_qposadr[joint]];
       const double radius = std::max(half[0], half[1]);
       const double front = -size[0] - 0.012 + opened;
       local_x = std::clamp(front - radius - 0.01, -size[0] + 0.5 * radius, 0.0);
     }
     double local_y = 0;
+    if (!drawer && ids.slots > 1) {
+      // Several objects go to this region: spread along its diagonal.
+      constexpr double kSpread = 0.6;  // fraction of the half size at the outermost spot
+      const double fraction = kSpread * (2.0 * ids.slot / (ids.slots - 1) - 1.0);
+      local_x = fraction * size[0];
+      local_y = fraction * size[1];
+    }
     if (pushed) {
       // A pushed object is wide: the point of the region where it keeps the
       // most room from what stands around (the centre unless something is near).
@@ -282,6 +330,58 @@ void TaskEnv::add_pick_place_hints(const SkillIds& ids, bool pushed) {
         target[2] - ids.target_info->bottom_z + 2 * ids.target_info->half_extents[2];
     place_->position = {target[0], target[1], target_top + info.bottom_z};
   }
+}
+
+void TaskEnv::add_insert_hints(const SkillIds& ids) {
+  const mjModel* model = env_.model();
+  const mjData* data = env_.data();
+  const envs::assets::ObjectInfo& info = *ids.object_info;
+  const auto& half = info.half_extents;
+  const double* pick = data->xpos + 3 * ids.object_body;
+  const double* pick_mat = data->xmat + 9 * ids.object_body;
+  const int site = ids.target_site;
+  const double* center = data->site_xpos + 3 * site;
+  const double* size = model->site_size + 3 * site;
+  const double* site_mat = data->site_xmat + 9 * site;
+  // Into the cavity: the region's +x (fixtures open toward their -x), and across it.
+  const double into[2] = {site_mat[0], site_mat[3]};
+  const double across[2] = {-into[1], into[0]};
+  // How far the object reaches from its origin toward `direction` (a handle,
+  // along body +x when the box is longer in x, counts only on its own side).
+  const bool handle = half[0] > half[1] + 0.005;
+  const double body_x[2] = {pick_mat[0], pick_mat[3]};
+  auto reach = [&](const double direction[2]) {
+    const double along = body_x[0] * direction[0] + body_x[1] * direction[1];
+    if (handle) return half[1] + std::max(0.0, along) * (half[0] - half[1]);
+    return std::abs(along) * half[0] + std::sqrt(std::max(0.0, 1 - along * along)) * half[1];
+  };
+  const double out[2] = {-into[0], -into[1]};
+  constexpr double kInside = 0.015;  // m the object stays behind the opening's plane
+  constexpr double kOutside = 0.03;  // m the object keeps in front of it before going in
+  constexpr double kAbove = 0.02;    // m above the cavity floor while carried in
+  const double place_x = -size[0] + reach(out) + kInside;
+  const double entry_x = -size[0] - reach(into) - kOutside;
+  const double floor_z = center[2] - size[2] + info.bottom_z;
+  place_->position = {center[0] + place_x * into[0], center[1] + place_x * into[1], floor_z};
+  entry_->position = {center[0] + entry_x * into[0], center[1] + entry_x * into[1],
+                      floor_z + kAbove};
+  const double yaw = std::atan2(into[1], into[0]);
+  set_yaw(entry_, yaw);
+
+  // Pinch the rim on a side across the way in, fingers closing across it:
+  // away from a handle, else the side farther from the door's hinge.
+  const double top = pick[2] - info.bottom_z + 2 * half[2];
+  const double inset = std::min(half[0], half[1]) - std::max(info.rim_wall, 0.0) - 0.002;
+  const double handle_side = handle ? body_x[0] * across[0] + body_x[1] * across[1] : 0.0;
+  double side = handle_side > 0 ? -1.0 : 1.0;
+  if (std::abs(handle_side) < 0.5 && ids.door_joint >= 0) {
+    const double* hinge = data->xanchor + 3 * ids.door_joint;
+    const double toward_hinge = (hinge[0] - center[0]) * across[0] + (hinge[1] - center[1]) * across[1];
+    side = toward_hinge > 0 ? -1.0 : 1.0;
+  }
+  grasp_->position = {pick[0] + side * inset * across[0], pick[1] + side * inset * across[1],
+                      top - 0.015};
+  set_yaw(grasp_, half_turn_wrap(yaw));
 }
 
 }  // namespace tasks

@@ -47,9 +47,15 @@ class TaskEnv {
     const envs::assets::ObjectInfo* target_info = nullptr;
     int joint = -1;        // drawer, door or knob joint
     int handle_site = -1;  // drawer or door handle
+    int slot = 0, slots = 1;  // this placement's turn among the plan's placements into one region
+    bool enclosed = false;    // the target region lies behind a door: carried in sideways
+    int door_joint = -1;      // that door's hinge
   };
   void add_expert_hints();
   void add_pick_place_hints(const SkillIds& ids, bool pushed);
+  // Grasp, place and entry for a region behind a door (a cavity with a roof):
+  // the object is carried in horizontally through the opening.
+  void add_insert_hints(const SkillIds& ids);
   // Horizontal distance (m) from `point` to the nearest object or fixture box
   // that rises above `point`'s height, other than body `self`.
   double clearance(const std::array<double, 3>& point, int self) const;
@@ -68,9 +74,9 @@ class TaskEnv {
   std::vector<std::pair<int, const envs::assets::ObjectInfo*>> obstacles_;
   // Privileged hint entries, created once so that steps do not allocate.
   envs::Pose *pick_ = nullptr, *grasp_ = nullptr, *place_ = nullptr, *handle_ = nullptr,
-             *pull_ = nullptr, *knob_ = nullptr, *hinge_ = nullptr;
+             *pull_ = nullptr, *knob_ = nullptr, *hinge_ = nullptr, *entry_ = nullptr;
   double *joint_position_ = nullptr, *joint_goal_ = nullptr, *object_radius_ = nullptr,
-         *object_bottom_ = nullptr, *object_height_ = nullptr;
+         *object_bottom_ = nullptr, *object_height_ = nullptr, *insert_ = nullptr;
 };
 
 }  // namespace tasks

@@ -110,9 +110,24 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
   Command command;
   command.target = eef.position;
   command.max_action = settings_.max_action;
+  // Into a cavity with a roof: the object goes in sideways, the fingertips
+  // tilted toward the way in so that the wrist stays outside.
+  const auto insert_value = observation.privileged_values.find("insert");
+  const bool insert =
+      insert_value != observation.privileged_values.end() && insert_value->second > 0;
+  const envs::Pose* entry = insert ? &require(observation, "entry") : nullptr;
+  Vec3 into{1, 0, 0};
+  if (entry) {
+    const double yaw = 2 * std::atan2(entry->quaternion[3], entry->quaternion[0]);
+    into = {std::cos(yaw), std::sin(yaw), 0};
+  }
   // Until the grasp the gripper turns with the grasp hint; then it holds.
-  command.orientation =
-      state.phase <= Phase::kDescend ? multiply(grasp.quaternion, state.down) : state.orientation;
+  Quat grasp_orientation = multiply(grasp.quaternion, state.down);
+  if (insert) {
+    const Vec3 tilt_axis = {into[1], -into[0], 0};
+    grasp_orientation = multiply(axis_angle(tilt_axis, settings_.insert_tilt), grasp_orientation);
+  }
+  command.orientation = state.phase <= Phase::kDescend ? grasp_orientation : state.orientation;
   // Carrying servos the object itself: the gripper moves by the object's error,
   // so a grasp that slipped or tilted still lands the object on target.
   auto carry_target = [&](double height) {
@@ -178,6 +193,8 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
           state.hold = eef.position;
           advance(Phase::kRelease);
         } else {
+          state.held_offset = {pick.position[0] - eef.position[0], pick.position[1] - eef.position[1],
+                               pick.position[2] - eef.position[2]};
           advance(Phase::kCarry);
         }
       }
@@ -185,12 +202,41 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
     case Phase::kCarry:
       command.closed = true;
       command.target = carry_target(carry_clearance);
+      if (insert) {
+        // Above the entry, in front of the opening.
+        command.target = add(eef.position, add(entry->position, pick.position, -1.0));
+        command.target[2] += settings_.lift_height;
+      }
       command.target[2] =
           std::min(std::max(command.target[2], eef.position[2]), settings_.max_grip_z);
-      if (distance_xy(eef.position, command.target) < tolerance || state.phase_steps > timeout) {
-        advance(Phase::kLower);
+      if (distance(add(pick.position, eef.position, -1.0), state.held_offset) > settings_.max_slip) {
+        // Dropped or knocked out of the hand: let go and start over.
+        state.hold = eef.position;
+        advance(Phase::kRelease);
+      } else if (distance_xy(eef.position, command.target) < tolerance ||
+                 state.phase_steps > timeout) {
+        state.insert_stage = 0;
+        advance(insert ? Phase::kInsert : Phase::kLower);
       }
       break;
+    case Phase::kInsert: {
+      // Down to the entry, then in through the opening at that height.
+      command.closed = true;
+      command.max_action = 0.5;
+      const Vec3 goal = state.insert_stage == 0 ? entry->position
+                                                : Vec3{place.position[0], place.position[1],
+                                                       entry->position[2]};
+      command.target = add(eef.position, add(goal, pick.position, -1.0));
+      if (distance(pick.position, goal) < 2 * tolerance || state.phase_steps > timeout) {
+        if (state.insert_stage == 0) {
+          state.insert_stage = 1;
+          state.phase_steps = 0;
+        } else {
+          advance(Phase::kLower);
+        }
+      }
+      break;
+    }
     case Phase::kLower:
       // Go down until the object rests on something (it stops sinking) or the
       // gripper is well below the expected resting height.
@@ -207,7 +253,16 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
       break;
     case Phase::kRelease:
       command.target = state.hold;
-      if (state.phase_steps >= settings_.release_steps) advance(Phase::kRetreat);
+      if (state.phase_steps >= settings_.release_steps) {
+        if (insert) {
+          // Up out of the object, then back out through the opening.
+          const Vec3 up = {state.hold[0], state.hold[1], state.hold[2] + settings_.exit_rise};
+          const double depth = distance_xy(entry->position, place.position) + 0.02;
+          state.exit_points = {up, add(up, into, -depth)};
+          state.exit_left = 2;
+        }
+        advance(Phase::kRetreat);
+      }
       break;
     default:  // kRetreat: up; if the sub-task is still not done after a while, start over.
       command.target = {eef.position[0], eef.position[1], std::max(state.lift_z, approach_z)};
@@ -520,7 +575,18 @@ envs::Action ScriptedExpert::act_one(const envs::Observation& observation, SlotS
   }
   Command command;
   const std::string& skill = observation.skill;
-  if (skill == "pick_place") {
+  if (state.exit_left > 0) {
+    // Out of a cavity first, fingers open and the wrist as it is.
+    command.target = state.exit_points[state.exit_points.size() - state.exit_left];
+    command.orientation = state.orientation;
+    command.max_action = 0.5;
+    if (distance(eef.position, command.target) < 0.01 || state.phase_steps > 40) {
+      --state.exit_left;
+      state.phase_steps = 0;
+      state.start = eef.position;
+      state.start_orientation = eef.quaternion;
+    }
+  } else if (skill == "pick_place") {
     command = pick_place(observation, state);
   } else if (skill == "push") {
     command = push(observation, state);
@@ -535,7 +601,9 @@ envs::Action ScriptedExpert::act_one(const envs::Observation& observation, SlotS
   }
   // Rising out of where the last skill left the gripper (a hooked handle, a
   // knob) keeps the wrist as it is; turning waits for free space.
-  if (state.phase == Phase::kRise) command.orientation = state.start_orientation;
+  if (state.phase == Phase::kRise && state.exit_left == 0) {
+    command.orientation = state.start_orientation;
+  }
   // Approaches go across at the height they are at, and down only once above
   // their target: never diagonally down through what lies between.
   if (state.phase == Phase::kApproach && distance_xy(eef.position, command.target) > 0.02) {

@@ -26,6 +26,7 @@ struct ExpertSettings {
   double rise_height = 0.10;          // m a skill first rises straight up from where it starts
   int retry_steps = 20;               // steps of retreat after a failed attempt, before retrying
   double min_lift = 0.02;             // m the object must rise with the gripper, else regrasp
+  double max_slip = 0.04;  // m the held object may shift against the gripper while carried
   double hook_tilt = 0.6;  // rad, gripper tilt (fingertips toward the drawer) to hook a handle
   double hook_clearance =
       -0.001;  // m between the hooking finger and the handle bar at full depth (< 0: pressed on it)
@@ -38,6 +39,8 @@ struct ExpertSettings {
   double dish_reach = 0.55;    // contact from the centre of a dish, fraction of its radius
   double knob_reach = 0.016;   // m from the knob axis to the pushing contact, along the fin
   double knob_height = 0.013;  // m, grip point above the knob body origin
+  double insert_tilt = 1.0;    // rad, fingertips tilted toward the way in when carrying into a cavity
+  double exit_rise = 0.035;    // m the open fingers rise out of a placed object before backing out
 };
 
 class ScriptedExpert : public Policy {
@@ -58,7 +61,8 @@ class ScriptedExpert : public Policy {
     kLower,
     kRelease,
     kRetreat,
-    kPush
+    kPush,
+    kInsert
   };
   struct SlotState {
     int skill_index = -2;  // plan sub-task being worked on
@@ -70,12 +74,16 @@ class ScriptedExpert : public Policy {
     double lift_z = 0;                    // m, carrying height fixed at grasp time
     double grasp_object_z = 0;            // m, object height when the gripper closed
     double previous_pick_z = 0;           // m, object height at the last step
+    std::array<double, 3> held_offset{};  // m, object minus grip point once lifted
     int still_steps = 0;                  // consecutive steps the object did not sink
     std::array<double, 3> hold{};         // m, where the gripper stays (opening, pushing start)
     std::array<double, 3> direction{};    // push direction fixed for one stroke
     std::array<double, 3> start{};        // m, grip point when the skill (or its retry) started
     std::array<double, 4> start_orientation{1, 0, 0, 0};  // gripper orientation then
     double rise = 0;  // m to rise straight up first (0 for the episode's first skill)
+    int insert_stage = 0;  // carrying into a cavity: 0 down to the entry, 1 in through the opening
+    int exit_left = 0;     // way points left out of a cavity (they come before any skill)
+    std::array<std::array<double, 3>, 2> exit_points{};  // m: up out of the object, back out
   };
   // What one step of a skill asks for.
   struct Command {

@@ -10,6 +10,7 @@
 #include "policies/scripted/scripted.h"
 #include "tasks/expert_plan.h"
 #include "tasks/init_states.h"
+#include "tasks/suite.h"
 #include "tasks/task_env.h"
 
 namespace {
@@ -195,6 +196,24 @@ TEST_CASE(
         envs::load_model_from_string(task->scene.mjcf), mj_deleteModel);
     CHECK(plan_string(make_plan(*task, model.get())) == "push");
   }
+}
+
+TEST_CASE("task env: two placements into one region get spots apart") {
+  auto task = tasks::load_task("libero_10/8");
+  envs::EnvSettings settings;
+  settings.cameras.clear();
+  tasks::TaskEnv env(task, settings);
+  const envs::Observation& observation = env.reset(0);
+  REQUIRE(observation.skill == "pick_place");
+  const mjModel* model = env.env().model();
+  const int region = mj_name2id(model, mjOBJ_SITE, "flat_stove_1_cook_region");
+  REQUIRE(region >= 0);
+  // The first of the two moka pots goes to the region's -x -y side, 0.6 of its half size out.
+  const double* center = env.env().data()->site_xpos + 3 * region;
+  const double* size = model->site_size + 3 * region;
+  const auto& place = observation.privileged.at("place").position;
+  CHECK(place[0] - center[0] == doctest::Approx(-0.6 * size[0]).epsilon(0.01));
+  CHECK(place[1] - center[1] == doctest::Approx(-0.6 * size[1]).epsilon(0.01));
 }
 
 TEST_CASE("expert plan: a goal it cannot plan is refused with the file named") {

@@ -276,7 +276,7 @@ Built white_cabinet(const std::string& name, const Placement& placement) {
 Built microwave(const std::string& name, const Placement& placement) {
   constexpr double kDepth = 0.32;             // along x, m
   constexpr double kWidth = 0.45;             // along y, m
-  constexpr double kHeight = 0.27;            // m
+  constexpr double kHeight = 0.32;            // m
   constexpr double kWall = 0.015;             // shell thickness, m
   constexpr double kFloorTop = 0.03;          // cavity floor height, m
   constexpr double kPanelWidth = 0.11;        // control panel width along y, m
@@ -361,7 +361,7 @@ Built microwave(const std::string& name, const Placement& placement) {
           nums(Vec3{front_x - kDoorGap - kDoorThick / 2, kWidth / 2, 0}) + "\">\n" +
           "<joint name=\"" + joint +
           "\" type=\"hinge\" axis=\"0 0 1\" limited=\"true\" range=\"-2.2 0\" damping=\"0.3\" "
-          "frictionloss=\"0.05\" armature=\"0.01\"/>\n";
+          "frictionloss=\"0.1\" armature=\"0.01\"/>\n";
   const Part slab =
       box({kDoorThick / 2, door_length / 2, door_half_z}, {0, -door_length / 2, door_z});
   body += writer.collision(slab, -1, kPaintDensity) + writer.visual(slab, name + "_shell") +

@@ -263,14 +263,14 @@ void TaskEnv::add_pick_place_hints(const SkillIds& ids, bool pushed) {
       set_yaw(grasp_, turn ? M_PI / 2 : 0.0);
     } else {
       // Fingers across the narrower side, or across the wider one when it
-      // still fits between them and the hand would hit something otherwise.
-      constexpr double kEnoughRoom = 0.03;  // m
-      constexpr double kMaxWidth = 0.07;    // m, widest side the open fingers take
+      // still fits between them and the hand would hit less there.
+      constexpr double kEnoughRoom = 0.005;  // m between the hand and its nearest neighbour
+      constexpr double kMaxWidth = 0.07;     // m, widest side the open fingers take
       const double narrow = half_turn_wrap(half[0] < half[1] ? yaw - M_PI / 2 : yaw);
       const double wide = half_turn_wrap(narrow + M_PI / 2);
-      const double room = grip_room(grasp_->position, narrow, ids.object_body);
+      const double room = hand_room(grasp_->position, narrow, ids.object_body);
       const bool turn = room < kEnoughRoom && 2 * std::max(half[0], half[1]) < kMaxWidth &&
-                        grip_room(grasp_->position, wide, ids.object_body) > room;
+                        hand_room(grasp_->position, wide, ids.object_body) > room + 0.002;
       set_yaw(grasp_, turn ? wide : narrow);
     }
   }
@@ -376,7 +376,8 @@ void TaskEnv::add_insert_hints(const SkillIds& ids) {
   double side = handle_side > 0 ? -1.0 : 1.0;
   if (std::abs(handle_side) < 0.5 && ids.door_joint >= 0) {
     const double* hinge = data->xanchor + 3 * ids.door_joint;
-    const double toward_hinge = (hinge[0] - center[0]) * across[0] + (hinge[1] - center[1]) * across[1];
+    const double toward_hinge =
+        (hinge[0] - center[0]) * across[0] + (hinge[1] - center[1]) * across[1];
     side = toward_hinge > 0 ? -1.0 : 1.0;
   }
   grasp_->position = {pick[0] + side * inset * across[0], pick[1] + side * inset * across[1],
@@ -399,6 +400,29 @@ double TaskEnv::grip_room(const std::array<double, 3>& point, double yaw, int se
                                     point[1] + side * kHandHalfSpan * along[1],
                                     point[2] + kHandHeight};
     room = std::min(room, clearance(end, self));
+  }
+  return room;
+}
+
+double TaskEnv::hand_room(const std::array<double, 3>& point, double yaw, int self) const {
+  // The hand's body: a bar of radius 0.03 m along the fingers' closing axis,
+  // 0.075 m to each side, its underside 0.04 m above the grip point; the open
+  // fingers 0.05 m to each side of the grip point, 0.01 m thick.
+  constexpr double kBarHalfLength = 0.075, kBarRadius = 0.03, kBarBottom = 0.04;  // m
+  constexpr double kFingerReach = 0.05, kFingerHalfThickness = 0.01;              // m
+  constexpr int kSamples = 7;                                                     // along the bar
+  const double along[2] = {-std::sin(yaw), std::cos(yaw)};
+  double room = 1e9;
+  for (int i = 0; i < kSamples; ++i) {
+    const double s = kBarHalfLength * (2.0 * i / (kSamples - 1) - 1.0);
+    const std::array<double, 3> bar{point[0] + s * along[0], point[1] + s * along[1],
+                                    point[2] + kBarBottom};
+    room = std::min(room, clearance(bar, self) - kBarRadius);
+  }
+  for (double side : {-1.0, 1.0}) {
+    const std::array<double, 3> finger{point[0] + side * kFingerReach * along[0],
+                                       point[1] + side * kFingerReach * along[1], point[2]};
+    room = std::min(room, clearance(finger, self) - kFingerHalfThickness);
   }
   return room;
 }

@@ -45,8 +45,8 @@ class TaskEnv {
     const envs::assets::ObjectInfo* object_info = nullptr;
     int target_body = -1, target_site = -1;  // where it goes
     const envs::assets::ObjectInfo* target_info = nullptr;
-    int joint = -1;        // drawer, door or knob joint
-    int handle_site = -1;  // drawer or door handle
+    int joint = -1;           // drawer, door or knob joint
+    int handle_site = -1;     // drawer or door handle
     int slot = 0, slots = 1;  // this placement's turn among the plan's placements into one region
     bool enclosed = false;    // the target region lies behind a door: carried in sideways
     int door_joint = -1;      // that door's hinge
@@ -62,6 +62,10 @@ class TaskEnv {
   // Room (m) around a gripper closing at `point` with yaw `yaw` (0: fingers
   // along world y): the least clearance of the grip point and the hand's ends.
   double grip_room(const std::array<double, 3>& point, double yaw, int self) const;
+  // Room (m, < 0: overlap) between a gripper closing at `point` with yaw `yaw`
+  // and what stands around it, with the hand's body modelled as a bar across
+  // the fingers.
+  double hand_room(const std::array<double, 3>& point, double yaw, int self) const;
 
   std::shared_ptr<const TaskDefinition> task_;
   envs::Env env_;

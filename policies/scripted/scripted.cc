@@ -128,6 +128,8 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
     grasp_orientation = multiply(axis_angle(tilt_axis, settings_.insert_tilt), grasp_orientation);
   }
   command.orientation = state.phase <= Phase::kDescend ? grasp_orientation : state.orientation;
+  // Tilting far from the start pose is done slowly, away from the wrist's joint limit.
+  if (insert) command.max_rotation = settings_.insert_turn_rate;
   // Carrying servos the object itself: the gripper moves by the object's error,
   // so a grasp that slipped or tilted still lands the object on target.
   auto carry_target = [&](double height) {
@@ -193,7 +195,8 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
           state.hold = eef.position;
           advance(Phase::kRelease);
         } else {
-          state.held_offset = {pick.position[0] - eef.position[0], pick.position[1] - eef.position[1],
+          state.held_offset = {pick.position[0] - eef.position[0],
+                               pick.position[1] - eef.position[1],
                                pick.position[2] - eef.position[2]};
           advance(Phase::kCarry);
         }
@@ -209,7 +212,8 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
       }
       command.target[2] =
           std::min(std::max(command.target[2], eef.position[2]), settings_.max_grip_z);
-      if (distance(add(pick.position, eef.position, -1.0), state.held_offset) > settings_.max_slip) {
+      if (distance(add(pick.position, eef.position, -1.0), state.held_offset) >
+          settings_.max_slip) {
         // Dropped or knocked out of the hand: let go and start over.
         state.hold = eef.position;
         advance(Phase::kRelease);
@@ -223,10 +227,14 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
       // Down to the entry, then in through the opening at that height.
       command.closed = true;
       command.max_action = 0.5;
-      const Vec3 goal = state.insert_stage == 0 ? entry->position
-                                                : Vec3{place.position[0], place.position[1],
-                                                       entry->position[2]};
+      const Vec3 goal = state.insert_stage == 0
+                            ? entry->position
+                            : Vec3{place.position[0], place.position[1], entry->position[2]};
       command.target = add(eef.position, add(goal, pick.position, -1.0));
+      // From here on, the hand leaves only through the opening.
+      state.in_cavity = true;
+      state.way_out = {-into[0], -into[1], 0};
+      state.cavity_depth = distance_xy(entry->position, place.position) + 0.02;
       if (distance(pick.position, goal) < 2 * tolerance || state.phase_steps > timeout) {
         if (state.insert_stage == 0) {
           state.insert_stage = 1;
@@ -254,13 +262,7 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
     case Phase::kRelease:
       command.target = state.hold;
       if (state.phase_steps >= settings_.release_steps) {
-        if (insert) {
-          // Up out of the object, then back out through the opening.
-          const Vec3 up = {state.hold[0], state.hold[1], state.hold[2] + settings_.exit_rise};
-          const double depth = distance_xy(entry->position, place.position) + 0.02;
-          state.exit_points = {up, add(up, into, -depth)};
-          state.exit_left = 2;
-        }
+        if (state.in_cavity) leave_cavity(eef, state);
         advance(Phase::kRetreat);
       }
       break;
@@ -506,7 +508,21 @@ ScriptedExpert::Command ScriptedExpert::door(const envs::Observation& observatio
   command.closed = true;
   command.target = eef.position;
   command.max_action = settings_.max_action;
-  command.orientation = yawed(state.down, yaw_along(tangent));
+  // Of the two equivalent yaws (the gripper is symmetric under a half turn),
+  // the one nearest to the hand's yaw now: following the door's arc then
+  // turns the wrist steadily instead of flipping it.
+  Quat down_inverse, relative;
+  mju_negQuat(down_inverse.data(), state.down.data());
+  mju_mulQuat(relative.data(), eef.quaternion.data(), down_inverse.data());
+  const double hand_yaw = 2 * std::atan2(relative[3], relative[0]);
+  double yaw = yaw_along(tangent);
+  yaw += M_PI * std::round((hand_yaw - yaw) / M_PI);
+  command.orientation = yawed(state.down, yaw);
+  command.max_rotation = settings_.insert_turn_rate;
+  // Leaving a cavity the wrist may be tilted: it first turns back to pointing
+  // straight down while rising clear, then turns about the vertical.
+  command.turn_while_rising = true;
+  if (state.phase == Phase::kRise) command.orientation = state.down;
   auto advance = [&](Phase next) {
     state.phase = next;
     state.phase_steps = 0;
@@ -518,7 +534,8 @@ ScriptedExpert::Command ScriptedExpert::door(const envs::Observation& observatio
   };
   // Closed fingers beside the handle bar, pushing it along the door's arc.
   const Vec3 work = add(handle, tangent, -(0.007 + settings_.finger_half_thickness + 0.004));
-  const double clear_z = work[2] + 0.08;
+  // Across at a height that clears the door's top edge, then down beside the bar.
+  const double clear_z = work[2] + settings_.door_clearance;
   switch (state.phase) {
     case Phase::kRise:
       command.target = rise_target(state, clear_z);
@@ -547,6 +564,14 @@ ScriptedExpert::Command ScriptedExpert::door(const envs::Observation& observatio
   return command;
 }
 
+void ScriptedExpert::leave_cavity(const envs::Pose& eef, SlotState& state) const {
+  const Vec3 up = {eef.position[0], eef.position[1], eef.position[2] + settings_.exit_rise};
+  state.exit_points = {eef.position, up, add(up, state.way_out, state.cavity_depth)};
+  state.exit_left = 3;
+  state.in_cavity = false;
+  state.phase_steps = 0;
+}
+
 envs::Action ScriptedExpert::act_one(const envs::Observation& observation, SlotState& state) const {
   const envs::Pose& eef = require(observation, "eef");
   if (!state.have_down) {
@@ -565,6 +590,8 @@ envs::Action ScriptedExpert::act_one(const envs::Observation& observation, SlotS
   }
   // A new sub-task starts its skill from the beginning.
   if (observation.skill_index != state.skill_index) {
+    // A placement into a cavity counts as done once let go: leave the cavity first.
+    if (state.in_cavity) leave_cavity(eef, state);
     // The episode's first skill starts in free space; later ones rise first.
     state.rise = state.skill_index == -2 ? 0.0 : settings_.rise_height;
     state.skill_index = observation.skill_index;
@@ -580,7 +607,10 @@ envs::Action ScriptedExpert::act_one(const envs::Observation& observation, SlotS
     command.target = state.exit_points[state.exit_points.size() - state.exit_left];
     command.orientation = state.orientation;
     command.max_action = 0.5;
-    if (distance(eef.position, command.target) < 0.01 || state.phase_steps > 40) {
+    command.max_rotation = settings_.insert_turn_rate;
+    if ((distance(eef.position, command.target) < 0.01 &&
+         state.phase_steps >= settings_.release_steps) ||
+        state.phase_steps > 40) {
       --state.exit_left;
       state.phase_steps = 0;
       state.start = eef.position;
@@ -601,7 +631,7 @@ envs::Action ScriptedExpert::act_one(const envs::Observation& observation, SlotS
   }
   // Rising out of where the last skill left the gripper (a hooked handle, a
   // knob) keeps the wrist as it is; turning waits for free space.
-  if (state.phase == Phase::kRise && state.exit_left == 0) {
+  if (state.phase == Phase::kRise && state.exit_left == 0 && !command.turn_while_rising) {
     command.orientation = state.start_orientation;
   }
   // Approaches go across at the height they are at, and down only once above
@@ -624,7 +654,9 @@ envs::Action ScriptedExpert::act_one(const envs::Observation& observation, SlotS
     for (double& v : error) v = -v;
   }
   mju_quat2Vel(axis, error, 1.0);
-  for (int i = 0; i < 3; ++i) action[3 + i] = float(std::clamp(axis[i] / 0.5, -1.0, 1.0));
+  for (int i = 0; i < 3; ++i) {
+    action[3 + i] = float(std::clamp(axis[i] / 0.5, -command.max_rotation, command.max_rotation));
+  }
   action[6] = command.closed ? 1.0f : -1.0f;
   return action;
 }

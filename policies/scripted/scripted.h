@@ -39,8 +39,10 @@ struct ExpertSettings {
   double dish_reach = 0.55;    // contact from the centre of a dish, fraction of its radius
   double knob_reach = 0.016;   // m from the knob axis to the pushing contact, along the fin
   double knob_height = 0.013;  // m, grip point above the knob body origin
-  double insert_tilt = 1.0;    // rad, fingertips tilted toward the way in when carrying into a cavity
-  double exit_rise = 0.035;    // m the open fingers rise out of a placed object before backing out
+  double insert_tilt = 0.7;  // rad, fingertips tilted toward the way in when carrying into a cavity
+  double insert_turn_rate = 0.2;  // cap on the rotation command near a cavity and along a door
+  double door_clearance = 0.2;  // m above a door handle while moving to it (clears the door's top)
+  double exit_rise = 0.035;     // m the open fingers rise out of a placed object before backing out
 };
 
 class ScriptedExpert : public Policy {
@@ -80,19 +82,28 @@ class ScriptedExpert : public Policy {
     std::array<double, 3> direction{};    // push direction fixed for one stroke
     std::array<double, 3> start{};        // m, grip point when the skill (or its retry) started
     std::array<double, 4> start_orientation{1, 0, 0, 0};  // gripper orientation then
-    double rise = 0;  // m to rise straight up first (0 for the episode's first skill)
+    double rise = 0;       // m to rise straight up first (0 for the episode's first skill)
     int insert_stage = 0;  // carrying into a cavity: 0 down to the entry, 1 in through the opening
     int exit_left = 0;     // way points left out of a cavity (they come before any skill)
-    std::array<std::array<double, 3>, 2> exit_points{};  // m: up out of the object, back out
+    // m: where the fingers open, up out of the object, back out of the cavity.
+    std::array<std::array<double, 3>, 3> exit_points{};
+    bool in_cavity = false;           // the hand went into a cavity and has not left it yet
+    std::array<double, 3> way_out{};  // horizontal unit vector out of that cavity
+    double cavity_depth = 0;          // m to back out along way_out
   };
   // What one step of a skill asks for.
   struct Command {
     std::array<double, 3> target{};       // m, grip point goal
     std::array<double, 4> orientation{};  // gripper orientation goal (w, x, y, z)
     bool closed = false;
-    double max_action = 0;  // cap on the position command
+    double max_action = 0;           // cap on the position command
+    double max_rotation = 1;         // cap on the rotation command (1.0 = 0.5 rad per step)
+    bool turn_while_rising = false;  // kRise turns to `orientation` instead of holding the wrist
   };
   envs::Action act_one(const envs::Observation& observation, SlotState& state) const;
+  // Sets the way out of a cavity from where the gripper is: open the fingers
+  // there, rise out of the placed object, back out through the opening.
+  void leave_cavity(const envs::Pose& eef, SlotState& state) const;
   std::array<double, 3> rise_target(const SlotState& state, double clear_z) const;
   Command pick_place(const envs::Observation& observation, SlotState& state) const;
   Command push(const envs::Observation& observation, SlotState& state) const;

@@ -554,21 +554,21 @@ Built moka_pot(const std::string& name, const Placement& placement) {
   return built;
 }
 
-// Dark green wine bottle with a label and a foil cap; its thick bottom keeps
-// the centre of mass low.
+// Dark green half bottle of wine (0.25 m, 375 ml) with a label and a foil
+// cap; its thick bottom keeps the centre of mass low.
 Built wine_bottle(const std::string& name, const Placement& placement) {
   BottleLook look;
-  look.radius = 0.035;
-  look.body_top = 0.19;
-  look.shoulder_top = 0.235;
-  look.neck_radius = 0.013;
-  look.neck_top = 0.26;
-  look.cap_radius = 0.0145;
-  look.cap_top = 0.3;
-  look.mass = 0.6;
-  look.ballast = 0.15;
-  look.label_bottom = 0.07;
-  look.label_top = 0.15;
+  look.radius = 0.033;
+  look.body_top = 0.155;
+  look.shoulder_top = 0.195;
+  look.neck_radius = 0.012;
+  look.neck_top = 0.215;
+  look.cap_radius = 0.0135;
+  look.cap_top = 0.25;
+  look.mass = 0.5;
+  look.ballast = 0.12;
+  look.label_bottom = 0.055;
+  look.label_top = 0.125;
   look.body = {0.05, 0.22, 0.1, 1};
   look.label = {0.93, 0.9, 0.8, 1};
   look.cap = {0.45, 0.05, 0.08, 1};

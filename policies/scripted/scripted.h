@@ -14,7 +14,8 @@ namespace policies::scripted {
 struct ExpertSettings {
   double approach_height = 0.10;      // m above the grasp point before descending
   double lift_height = 0.12;          // m above the place height while carrying
-  double raised_clearance = 0.05;     // m above the place height while carrying to a raised target
+  double raised_clearance = 0.09;     // m above the place height while carrying to a raised target
+                                      // (clears the wine rack's 5 cm holder ring)
   double max_grip_z = 1.58;           // m, highest grip point the arm is sent to (world z)
   double release_height = 0.012;      // m above the resting height when letting go
   double position_tolerance = 0.008;  // m, reaching a waypoint

@@ -98,15 +98,19 @@ RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy
   const auto start = std::chrono::steady_clock::now();
 
   auto worker = [&](int slot) {
-    // One environment per task this worker meets, built on this thread (its GL context too).
-    std::map<std::string, std::unique_ptr<tasks::TaskEnv>> envs_by_task;
+    // The environment of the task at hand, built on this thread (its GL context
+    // too). Plans are ordered by task, so a worker meets each task once; the
+    // previous task's environment (its mjData is large) is freed first.
+    std::unique_ptr<tasks::TaskEnv> env;
+    std::string env_task;
     long steps = 0;
     for (size_t i = next_episode++; i < todo.size(); i = next_episode++) {
       const EpisodeSpec& spec = *todo[i];
       EpisodeResult result;
       try {
-        auto& env = envs_by_task[spec.task->key];
-        if (!env) {
+        if (!env || env_task != spec.task->key) {
+          env.reset();
+          env_task = spec.task->key;
           env = std::make_unique<tasks::TaskEnv>(spec.task, env_settings_for(info, settings.render));
         }
         result = run_episode(spec, *env, batcher, slot, info, &steps);

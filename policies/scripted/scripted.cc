@@ -96,6 +96,16 @@ double yaw_along(const Vec3& direction) {
 
 }  // namespace
 
+void ScriptedExpert::enter_phase(Phase next, const envs::Pose& eef, SlotState& state) const {
+  state.phase = next;
+  state.phase_steps = 0;
+  if (next == Phase::kRise) {
+    state.rise = settings_.rise_height;
+    state.start = eef.position;
+    state.start_orientation = eef.quaternion;
+  }
+}
+
 std::array<double, 3> ScriptedExpert::rise_target(const SlotState& state, double clear_z) const {
   // Straight up from where the skill started: at least rise_height, and to clear_z.
   return {state.start[0], state.start[1], std::max(state.start[2] + state.rise, clear_z)};
@@ -137,15 +147,7 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
                 eef.position[1] + place.position[1] - pick.position[1],
                 eef.position[2] + place.position[2] + height - pick.position[2]};
   };
-  auto advance = [&](Phase next) {
-    state.phase = next;
-    state.phase_steps = 0;
-    if (next == Phase::kRise) {
-      state.rise = settings_.rise_height;
-      state.start = eef.position;
-      state.start_orientation = eef.quaternion;
-    }
-  };
+  auto advance = [&](Phase next) { enter_phase(next, eef, state); };
   // Across the table the object clears what stands there; onto a raised
   // target (a cabinet top, a rack) it only needs to clear the target.
   const double carry_clearance = place.position[2] > state.grasp_object_z + 0.1
@@ -300,15 +302,7 @@ ScriptedExpert::Command ScriptedExpert::push(const envs::Observation& observatio
   command.closed = true;
   command.target = eef.position;
   command.max_action = settings_.max_action;
-  auto advance = [&](Phase next) {
-    state.phase = next;
-    state.phase_steps = 0;
-    if (next == Phase::kRise) {
-      state.rise = settings_.rise_height;
-      state.start = eef.position;
-      state.start_orientation = eef.quaternion;
-    }
-  };
+  auto advance = [&](Phase next) { enter_phase(next, eef, state); };
   if (state.phase == Phase::kRise || state.phase == Phase::kApproach) state.direction = toward;
   command.orientation = yawed(state.down, yaw_along(state.direction));
   const double clear_z = work_z + 0.08;
@@ -376,15 +370,7 @@ ScriptedExpert::Command ScriptedExpert::drawer(const envs::Observation& observat
   } else {
     work = add(handle, pull, settings_.bar_radius + half_finger / std::cos(tilt) + 0.003);
   }
-  auto advance = [&](Phase next) {
-    state.phase = next;
-    state.phase_steps = 0;
-    if (next == Phase::kRise) {
-      state.rise = settings_.rise_height;
-      state.start = eef.position;
-      state.start_orientation = eef.quaternion;
-    }
-  };
+  auto advance = [&](Phase next) { enter_phase(next, eef, state); };
   // The handle is reached from the front (handles above and below leave no
   // room to come from above): in front of the bar, then in over it, then down.
   const Vec3 above = {work[0], work[1], work[2] + (open ? 0.03 : 0.0)};
@@ -443,15 +429,7 @@ ScriptedExpert::Command ScriptedExpert::knob(const envs::Observation& observatio
   command.closed = true;
   command.target = eef.position;
   command.max_action = settings_.max_action;
-  auto advance = [&](Phase next) {
-    state.phase = next;
-    state.phase_steps = 0;
-    if (next == Phase::kRise) {
-      state.rise = settings_.rise_height;
-      state.start = eef.position;
-      state.start_orientation = eef.quaternion;
-    }
-  };
+  auto advance = [&](Phase next) { enter_phase(next, eef, state); };
   if (state.phase != Phase::kPush) state.direction = tangent;
   command.orientation = yawed(state.down, yaw_along(state.direction));
   // Closed fingers beside the fin's outer half, on the side they push from.
@@ -523,15 +501,7 @@ ScriptedExpert::Command ScriptedExpert::door(const envs::Observation& observatio
   // straight down while rising clear, then turns about the vertical.
   command.turn_while_rising = true;
   if (state.phase == Phase::kRise) command.orientation = state.down;
-  auto advance = [&](Phase next) {
-    state.phase = next;
-    state.phase_steps = 0;
-    if (next == Phase::kRise) {
-      state.rise = settings_.rise_height;
-      state.start = eef.position;
-      state.start_orientation = eef.quaternion;
-    }
-  };
+  auto advance = [&](Phase next) { enter_phase(next, eef, state); };
   // Closed fingers beside the handle bar, pushing it along the door's arc.
   const Vec3 work = add(handle, tangent, -(0.007 + settings_.finger_half_thickness + 0.004));
   // Across at a height that clears the door's top edge, then down beside the bar.

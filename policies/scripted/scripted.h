@@ -105,6 +105,8 @@ class ScriptedExpert : public Policy {
   // Sets the way out of a cavity from where the gripper is: open the fingers
   // there, rise out of the placed object, back out through the opening.
   void leave_cavity(const envs::Pose& eef, SlotState& state) const;
+  // Starts phase `next`; a rise starts from the gripper's current pose.
+  void enter_phase(Phase next, const envs::Pose& eef, SlotState& state) const;
   std::array<double, 3> rise_target(const SlotState& state, double clear_z) const;
   Command pick_place(const envs::Observation& observation, SlotState& state) const;
   Command push(const envs::Observation& observation, SlotState& state) const;

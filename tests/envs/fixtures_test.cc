@@ -14,50 +14,17 @@
 #include <vector>
 
 #include "envs/assets.h"
+#include "mujoco_scene.h"
 
 namespace {
 
 namespace assets = envs::assets;
 
-using ModelPtr = std::unique_ptr<mjModel, decltype(&mj_deleteModel)>;
-using DataPtr = std::unique_ptr<mjData, decltype(&mj_deleteData)>;
-
-struct Scene {
-  ModelPtr model{nullptr, &mj_deleteModel};
-  DataPtr data{nullptr, &mj_deleteData};
-};
+using namespace test_scene;
 
 // A bare scene: ground plane, light, the given objects and extra worldbody elements.
 Scene load(const std::vector<assets::ObjectMjcf>& objects, const std::string& extra_bodies = "") {
-  std::string asset_text, body_text;
-  for (const auto& object : objects) {
-    asset_text += object.assets;
-    body_text += object.body;
-  }
-  const std::string xml =
-      "<mujoco model=\"fixtures_test\">\n"
-      "<compiler angle=\"radian\" autolimits=\"true\"/>\n"
-      "<option timestep=\"0.002\"/>\n"
-      "<size njmax=\"4000\" nconmax=\"1000\"/>\n"
-      "<asset>\n" +
-      asset_text +
-      "</asset>\n<worldbody>\n"
-      "<light pos=\"0 0 3\" dir=\"0 0 -1\"/>\n"
-      "<geom name=\"ground\" type=\"plane\" size=\"3 3 0.1\"/>\n" +
-      body_text + extra_bodies + "</worldbody>\n</mujoco>\n";
-  auto vfs = std::make_unique<mjVFS>();
-  mj_defaultVFS(vfs.get());
-  REQUIRE(mj_makeEmptyFileVFS(vfs.get(), "scene.xml", static_cast<int>(xml.size())) == 0);
-  std::memcpy(vfs->filedata[mj_findFileVFS(vfs.get(), "scene.xml")], xml.data(), xml.size());
-  char error[1000] = "";
-  Scene scene;
-  scene.model.reset(mj_loadXML("scene.xml", vfs.get(), error, sizeof(error)));
-  mj_deleteVFS(vfs.get());
-  if (!scene.model)
-    throw std::runtime_error(std::string("MuJoCo did not load the scene: ") + error);
-  scene.data.reset(mj_makeData(scene.model.get()));
-  mj_forward(scene.model.get(), scene.data.get());
-  return scene;
+  return test_scene::load(scene_xml(objects, extra_bodies));
 }
 
 // A free body holding the given <geom> elements.
@@ -91,23 +58,6 @@ std::string box_geom(const std::array<double, 3>& half, double mass) {
                 "friction=\"1 0.005 0.0001\"/>",
                 half[0], half[1], half[2], mass);
   return text;
-}
-
-std::string warnings(const mjData* data) {
-  std::string out;
-  for (int i = 0; i < mjNWARNING; ++i) {
-    if (data->warning[i].number > 0) out += "warning " + std::to_string(i) + " ";
-  }
-  return out;
-}
-
-void simulate(Scene& scene, double seconds) {
-  const int steps = static_cast<int>(std::lround(seconds / scene.model->opt.timestep));
-  for (int i = 0; i < steps; ++i) mj_step(scene.model.get(), scene.data.get());
-}
-
-int id_of(const Scene& scene, mjtObj type, const std::string& name) {
-  return mj_name2id(scene.model.get(), type, name.c_str());
 }
 
 int joint_id(const Scene& scene, const std::string& joint) {
@@ -162,11 +112,6 @@ bool on_region(const Scene& scene, const std::string& site, const mjtNum* point)
   const SiteView view = in_site_frame(scene, site, point);
   return std::abs(view.local[0]) <= view.half[0] && std::abs(view.local[1]) <= view.half[1] &&
          view.local[2] >= view.half[2] - 0.005 && view.local[2] <= view.half[2] + 0.10;
-}
-
-bool in_subtree(const mjModel* model, int body, int root) {
-  while (body > 0 && body != root) body = model->body_parentid[body];
-  return body == root;
 }
 
 // Whether a geom of body `a` touches a geom in the subtree of body `root`.

@@ -13,6 +13,22 @@
 
 namespace envs {
 
+// What Env needs from an arm controller: a pose goal per control step from a
+// 7-D delta end-effector action, actuator commands every physics substep.
+class ArmController {
+ public:
+  virtual ~ArmController() = default;
+  // Goal = current pose, gripper open. Call after every simulator reset, with
+  // data's kinematics current.
+  virtual void reset(const mjData* data) = 0;
+  // Once per control step. Throws std::runtime_error on a non-finite value.
+  virtual void set_action(const mjData* data, const Action& action) = 0;
+  // Every physics substep: writes data->ctrl (and any applied forces). Allocates nothing.
+  virtual void apply(const mjModel* model, mjData* data) = 0;
+  // Gripper state in [-1, 1] (-1 open).
+  virtual double gripper_state() const = 0;
+};
+
 struct OscSettings {
   double kp = 150;                   // position (1/s^2) and orientation stiffness, task space
   double damping_ratio = 1;          // kd = 2 sqrt(kp) * damping_ratio
@@ -22,7 +38,7 @@ struct OscSettings {
   double gripper_speed = 0.01;  // change of the gripper state (range -1..1) per apply(); 0: instant
 };
 
-class OscController {
+class OscController : public ArmController {
  public:
   // Finds the robot's joints, motors, gripper actuators and TCP site by name
   // ("<prefix>joint1..7", "<prefix>torque_j1..7", actuators starting with
@@ -33,7 +49,7 @@ class OscController {
 
   // Goal = current pose, gripper open (state and command -1), posture target
   // unchanged. Call after every simulator reset, with data's kinematics current.
-  void reset(const mjData* data);
+  void reset(const mjData* data) override;
 
   // Once per control step: goal pose = current TCP pose + scaled delta
   // (position in the world frame; rotation as an axis-angle vector applied in
@@ -41,7 +57,7 @@ class OscController {
   // [-1, 1]. The gripper command -1 opens, +1 closes; like robosuite's Panda
   // gripper its sign drives the gripper state at gripper_speed per apply().
   // Throws std::runtime_error on a non-finite value.
-  void set_action(const mjData* data, const Action& action);
+  void set_action(const mjData* data, const Action& action) override;
 
   // Every physics substep: writes the arm torques (task-space PD through the
   // operational inertia, critically damped, null-space posture term, plus
@@ -49,7 +65,7 @@ class OscController {
   // actuators' ranges. Reads data's kinematics, mass matrix and qfrc_bias:
   // exact between mj_step1 and mj_step2, one substep old after mj_step.
   // Allocates nothing.
-  void apply(const mjModel* model, mjData* data);
+  void apply(const mjModel* model, mjData* data) override;
 
   // Current TCP pose (world frame).
   Eigen::Vector3d tcp_position(const mjData* data) const;
@@ -58,7 +74,7 @@ class OscController {
   const Eigen::Vector3d& goal_position() const { return goal_position_; }
   const Eigen::Matrix3d& goal_rotation() const { return goal_rotation_; }
   // Gripper state in [-1, 1] (-1 open).
-  double gripper_state() const { return gripper_state_; }
+  double gripper_state() const override { return gripper_state_; }
 
   // Joint posture the null-space term pulls towards (rad, joints 1-7).
   void set_posture(const std::array<double, 7>& posture);

@@ -38,7 +38,11 @@ Env::Env(const std::string& mjcf, EnvSettings settings)
   data_.reset(mj_makeData(model_.get()));
   const mjModel* m = model_.get();
   if (settings_.substeps <= 0) throw std::runtime_error("substeps must be positive");
-  controller_ = std::make_unique<OscController>(m, settings_.robot_prefix, settings_.controller);
+  if (settings_.control == ArmControl::kIk) {
+    controller_ = std::make_unique<IkController>(m, settings_.robot_prefix, settings_.ik);
+  } else {
+    controller_ = std::make_unique<OscController>(m, settings_.robot_prefix, settings_.controller);
+  }
   const std::string site = settings_.robot_prefix + "grip_site";
   grip_site_ = mj_name2id(m, mjOBJ_SITE, site.c_str());
   if (grip_site_ < 0) throw std::runtime_error("model has no site '" + site + "'");
@@ -64,6 +68,10 @@ Env::Env(const std::string& mjcf, EnvSettings settings)
 Env::~Env() = default;
 
 int Env::camera_id(const std::string& name) const {
+  const auto alias = settings_.camera_aliases.find(name);
+  if (alias != settings_.camera_aliases.end()) {
+    return mj_name2id(model_.get(), mjOBJ_CAMERA, alias->second.c_str());
+  }
   int id = mj_name2id(model_.get(), mjOBJ_CAMERA, name.c_str());
   if (id < 0) {
     id = mj_name2id(model_.get(), mjOBJ_CAMERA, (settings_.robot_prefix + name).c_str());

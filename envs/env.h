@@ -1,5 +1,6 @@
-// A MuJoCo environment with a Panda-style arm: reset from a stored state,
-// step with 7-D delta end-effector actions at 20 Hz, render cameras.
+// A MuJoCo environment with one arm: reset from a stored state, step with 7-D
+// delta end-effector actions (the Panda's operational-space controller at
+// 20 Hz, or inverse kinematics for position-controlled arms), render cameras.
 #pragma once
 
 #include <map>
@@ -11,16 +12,27 @@
 #include <mujoco/mujoco.h>
 
 #include "envs/controller.h"
+#include "envs/ik_controller.h"
 #include "envs/render.h"
 #include "envs/types.h"
 
 namespace envs {
 
+// How actions become actuator commands.
+enum class ArmControl {
+  kOsc,  // torque-controlled Panda, operational-space controller (LIBERO)
+  kIk,   // position-controlled arm, inverse kinematics (WidowX, Google robot)
+};
+
 struct EnvSettings {
   RenderSettings render;                 // image size, shadows, backend
   std::vector<std::string> cameras = {"agentview", "eye_in_hand"};  // rendered per step; empty: none
   int substeps = 25;                     // physics steps of 2 ms per control step (20 Hz)
-  OscSettings controller;                // operational-space controller gains and scales
+  ArmControl control = ArmControl::kOsc;
+  OscSettings controller;                // operational-space controller gains and scales (kOsc)
+  IkSettings ik;                         // inverse-kinematics controller settings (kIk)
+  // Observation camera name -> MuJoCo camera name (e.g. "agentview" -> "3rd_view_camera").
+  std::map<std::string, std::string> camera_aliases;
   std::string robot_prefix = "robot0_";  // prefix of the robot's element names
 };
 
@@ -64,7 +76,8 @@ class Env {
 
   // Bodies whose world poses are reported in Observation::privileged.
   void track_bodies(const std::vector<std::string>& body_names);
-  // MuJoCo camera id for an observation camera name ("eye_in_hand" resolves to
+  // MuJoCo camera id for an observation camera name (an alias in
+  // settings.camera_aliases first; "eye_in_hand" resolves to
   // "<prefix>eye_in_hand"); -1 if absent.
   int camera_id(const std::string& name) const;
   // Recomputes the observation from the current state (no physics step).
@@ -77,7 +90,7 @@ class Env {
   EnvSettings settings_;
   std::unique_ptr<mjModel, decltype(&mj_deleteModel)> model_;
   std::unique_ptr<mjData, decltype(&mj_deleteData)> data_;
-  std::unique_ptr<OscController> controller_;
+  std::unique_ptr<ArmController> controller_;
   std::unique_ptr<Renderer> renderer_;
   Observation observation_;
   int grip_site_ = -1;

@@ -49,16 +49,16 @@ std::vector<EpisodeSpec> make_plan(const PlanSettings& settings) {
     const tasks::SuiteInfo& suite = tasks::find_suite(suite_name);
     std::vector<int> ids = settings.task_ids;
     if (ids.empty()) {
-      for (int i = 0; i < int(suite.task_files.size()); ++i) ids.push_back(i);
+      for (int i = 0; i < suite.task_count(); ++i) ids.push_back(i);
     }
     for (int id : ids) {
       auto task = tasks::load_task(suite.name, id);
       const int episodes = settings.episodes_per_task > 0 ? settings.episodes_per_task
-                                                          : suite.protocol.episodes_per_task;
-      if (episodes > int(task->init_states.size())) {
-        throw std::runtime_error(task->key + " has " + std::to_string(task->init_states.size()) +
-                                 " stored initial states; asked for " + std::to_string(episodes) +
-                                 " episodes");
+                                                          : task->protocol.episodes_per_task;
+      if (episodes > task->episodes) {
+        throw std::runtime_error(task->key + " has " + std::to_string(task->episodes) +
+                                 (task->family == "libero" ? " stored initial states" : " episode layouts") +
+                                 "; asked for " + std::to_string(episodes) + " episodes");
       }
       for (int state = 0; state < episodes; ++state, ++index) {
         if (index % settings.shard_count != settings.shard_index) continue;

@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -39,6 +41,7 @@ nlohmann::json to_json(const EpisodeResult& result) {
                          {"end_reason", result.end_reason},
                          {"wall_time_s", result.wall_time_s}};
   if (!result.error.empty()) json["error"] = result.error;
+  if (!result.metrics.empty()) json["metrics"] = result.metrics;
   if (!result.cameras.empty()) {
     nlohmann::json cameras = nlohmann::json::object();
     for (const auto& [name, camera] : result.cameras) cameras[name] = camera_json(camera);
@@ -59,6 +62,7 @@ EpisodeResult episode_from_json(const nlohmann::json& json) {
   result.end_reason = json.at("end_reason").get<std::string>();
   result.error = json.value("error", "");
   result.wall_time_s = json.value("wall_time_s", 0.0);
+  if (json.contains("metrics")) result.metrics = json["metrics"].get<std::map<std::string, double>>();
   if (json.contains("camera_perturbation")) {
     for (const auto& [name, camera] : json["camera_perturbation"].items()) {
       envs::CameraPerturbation& p = result.cameras[name];
@@ -157,7 +161,8 @@ std::vector<EpisodeResult> ResultStore::episodes() const {
   return episodes_;
 }
 
-std::vector<Aggregate> aggregate(const std::vector<EpisodeResult>& episodes) {
+std::vector<Aggregate> aggregate(const std::vector<EpisodeResult>& episodes,
+                                 const GroupOf& group_of) {
   // Suites in first-seen order; tasks by id.
   std::vector<std::string> suite_order;
   std::map<std::string, std::map<int, Aggregate>> by_task;
@@ -169,22 +174,71 @@ std::vector<Aggregate> aggregate(const std::vector<EpisodeResult>& episodes) {
     ++row.episodes;
     row.successes += episode.success;
     row.errors += episode.end_reason == "error";
+    for (const auto& [name, value] : episode.metrics) row.metrics[name] += value;
   }
+  // Adds `row`'s counts to `total`; rates are averaged by the caller.
+  auto pool = [](Aggregate& total, const Aggregate& row) {
+    total.episodes += row.episodes;
+    total.successes += row.successes;
+    total.errors += row.errors;
+  };
+  // Mean of the members' success rates and metrics, Wilson interval of the pooled episodes.
+  auto average = [](Aggregate& total, const std::vector<const Aggregate*>& members) {
+    total.success_rate = 0;
+    total.metrics.clear();
+    for (const Aggregate* member : members) {
+      total.success_rate += member->success_rate / members.size();
+      for (const auto& [name, value] : member->metrics) {
+        total.metrics[name] += value / members.size();
+      }
+    }
+    total.ci95 = wilson_interval(total.successes, total.episodes);
+  };
   std::vector<Aggregate> rows;
   for (const std::string& suite : suite_order) {
     Aggregate total;
     total.suite = suite;
     total.task = "all";
+    std::vector<std::string> group_order;
+    std::map<std::string, Aggregate> groups;
+    std::map<std::string, std::vector<const Aggregate*>> members;
     for (auto& [id, row] : by_task[suite]) {
       row.success_rate = double(row.successes) / row.episodes;
       row.ci95 = wilson_interval(row.successes, row.episodes);
-      total.episodes += row.episodes;
-      total.successes += row.successes;
-      total.errors += row.errors;
+      for (auto& [name, value] : row.metrics) value /= row.episodes;
+      pool(total, row);
       rows.push_back(row);
+      const std::string group = group_of ? group_of(suite, id) : "";
+      const std::string key = group.empty() ? "task " + row.task : group;
+      if (!groups.count(key)) group_order.push_back(key);
+      Aggregate& group_row = groups[key];
+      group_row.suite = suite;
+      group_row.task = key;
+      group_row.is_group = !group.empty();
+      pool(group_row, row);
+      members[key].push_back(&by_task[suite][id]);
     }
-    total.success_rate = double(total.successes) / total.episodes;
-    total.ci95 = wilson_interval(total.successes, total.episodes);
+    const bool grouped =
+        std::any_of(groups.begin(), groups.end(), [](const auto& g) { return g.second.is_group; });
+    if (grouped) {
+      std::vector<const Aggregate*> group_rows;
+      for (const std::string& key : group_order) {
+        Aggregate& group_row = groups[key];
+        average(group_row, members[key]);
+        if (group_row.is_group) rows.push_back(group_row);
+        group_rows.push_back(&group_row);
+      }
+      average(total, group_rows);
+      // SimplerEnv's "overall" for suites with a grasp metric: mean of grasp and success.
+      if (total.metrics.count("grasp")) {
+        total.metrics["overall"] = 0.5 * (total.metrics["grasp"] + total.success_rate);
+      }
+    } else {
+      std::vector<const Aggregate*> task_rows;
+      for (auto& [id, row] : by_task[suite]) task_rows.push_back(&row);
+      average(total, task_rows);
+      total.success_rate = double(total.successes) / total.episodes;
+    }
     rows.push_back(total);
   }
   return rows;
@@ -192,7 +246,8 @@ std::vector<Aggregate> aggregate(const std::vector<EpisodeResult>& episodes) {
 
 void write_summary(const std::string& directory, const nlohmann::json& context,
                    const std::vector<Aggregate>& rows) {
-  nlohmann::json tasks = nlohmann::json::array(), suites = nlohmann::json::array();
+  nlohmann::json tasks = nlohmann::json::array(), groups = nlohmann::json::array(),
+                 suites = nlohmann::json::array();
   for (const Aggregate& row : rows) {
     nlohmann::json json = {{"suite", row.suite},
                            {"episodes", row.episodes},
@@ -200,14 +255,19 @@ void write_summary(const std::string& directory, const nlohmann::json& context,
                            {"errors", row.errors},
                            {"success_rate", row.success_rate},
                            {"ci95", {row.ci95.low, row.ci95.high}}};
+    if (!row.metrics.empty()) json["metrics"] = row.metrics;
     if (row.task == "all") {
       suites.push_back(json);
+    } else if (row.is_group) {
+      json["group"] = row.task;
+      groups.push_back(json);
     } else {
       json["task_id"] = std::stoi(row.task);
       tasks.push_back(json);
     }
   }
-  const nlohmann::json summary = {{"context", context}, {"tasks", tasks}, {"suites", suites}};
+  nlohmann::json summary = {{"context", context}, {"tasks", tasks}, {"suites", suites}};
+  if (!groups.empty()) summary["groups"] = groups;
   const std::string path = directory + "/summary.json";
   const std::string temporary = path + ".tmp";
   {
@@ -219,16 +279,37 @@ void write_summary(const std::string& directory, const nlohmann::json& context,
 }
 
 std::string format_table(const std::vector<Aggregate>& rows) {
+  // Metric columns: every metric any row has (e.g. "grasp"), after success.
+  std::set<std::string> metric_names;
+  for (const Aggregate& row : rows) {
+    for (const auto& [name, value] : row.metrics) metric_names.insert(name);
+  }
   std::ostringstream out;
   char line[256];
-  std::snprintf(line, sizeof(line), "%-16s %5s %9s %10s %8s %17s %7s\n", "suite", "task",
+  std::snprintf(line, sizeof(line), "%-16s %-16s %9s %10s %8s %17s %7s", "suite", "task",
                 "episodes", "successes", "success", "95% CI (Wilson)", "errors");
   out << line;
+  for (const std::string& name : metric_names) {
+    std::snprintf(line, sizeof(line), " %8s", name.c_str());
+    out << line;
+  }
+  out << "\n";
   for (const Aggregate& row : rows) {
-    std::snprintf(line, sizeof(line), "%-16s %5s %9d %10d %7.1f%% %7.1f - %5.1f%% %7d\n",
-                  row.suite.c_str(), row.task.c_str(), row.episodes, row.successes,
+    const std::string task = row.is_group ? "[" + row.task + "]" : row.task;
+    std::snprintf(line, sizeof(line), "%-16s %-16s %9d %10d %7.1f%% %7.1f - %5.1f%% %7d",
+                  row.suite.c_str(), task.c_str(), row.episodes, row.successes,
                   100 * row.success_rate, 100 * row.ci95.low, 100 * row.ci95.high, row.errors);
     out << line;
+    for (const std::string& name : metric_names) {
+      const auto metric = row.metrics.find(name);
+      if (metric == row.metrics.end()) {
+        std::snprintf(line, sizeof(line), " %8s", "-");
+      } else {
+        std::snprintf(line, sizeof(line), " %7.1f%%", 100 * metric->second);
+      }
+      out << line;
+    }
+    out << "\n";
   }
   return out.str();
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -29,6 +30,7 @@ struct EpisodeResult {
   std::string error;             // what went wrong, for end_reason "error"
   double wall_time_s = 0;
   std::map<std::string, envs::CameraPerturbation> cameras;
+  std::map<std::string, double> metrics;  // besides success, by name (Bridge: "grasp" 0 or 1)
 };
 
 nlohmann::json to_json(const EpisodeResult& result);
@@ -67,14 +69,25 @@ class ResultStore {
 
 struct Aggregate {
   std::string suite;
-  std::string task;              // task id, or "all" for the suite row
+  std::string task;              // task id; "all" for the suite row; the group's name for a group row
+  bool is_group = false;         // a row averaging the tasks of one group (e.g. every drawer task)
   int episodes = 0, successes = 0, errors = 0;
-  double success_rate = 0;
-  Interval ci95;
+  double success_rate = 0;       // task: successes / episodes; group and suite: see aggregate()
+  Interval ci95;                 // Wilson interval of the pooled episodes
+  std::map<std::string, double> metrics;  // mean of each episode metric (e.g. "grasp" rate)
 };
 
-// Per task and per suite, in plan order (suites, then tasks by id).
-std::vector<Aggregate> aggregate(const std::vector<EpisodeResult>& episodes);
+// The group a task belongs to ("" for none), for suites whose reports average
+// over groups (SimplerEnv-style: every variant and orientation of one task).
+using GroupOf = std::function<std::string(const std::string& suite, int task_id)>;
+
+// Rows per task and per suite, in plan order (suites, then tasks by id). With
+// `group_of`, each group also gets a row whose rate is the mean of its tasks'
+// rates, and a suite with groups gets, as its rate, the mean over its groups
+// (ungrouped tasks count as groups of one), as SimplerEnv aggregates variants.
+// Without groups a suite's rate is its pooled success rate.
+std::vector<Aggregate> aggregate(const std::vector<EpisodeResult>& episodes,
+                                 const GroupOf& group_of = nullptr);
 
 // Writes DIR/summary.json (context + aggregates).
 void write_summary(const std::string& directory, const nlohmann::json& context,

@@ -38,7 +38,7 @@ EpisodeResult result_for(const EpisodeSpec& spec) {
 
 }  // namespace
 
-EpisodeResult run_episode(const EpisodeSpec& spec, tasks::TaskEnv& env, PolicyBatcher& batcher,
+EpisodeResult run_episode(const EpisodeSpec& spec, tasks::EpisodeEnv& env, PolicyBatcher& batcher,
                           int slot, const policies::PolicyInfo& info, long* env_steps) {
   EpisodeResult result = result_for(spec);
   const auto start = std::chrono::steady_clock::now();
@@ -73,6 +73,7 @@ EpisodeResult run_episode(const EpisodeSpec& spec, tasks::TaskEnv& env, PolicyBa
     result.end_reason = "error";
     result.error = error.what();
   }
+  result.metrics = env.metrics();
   result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
@@ -101,7 +102,7 @@ RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy
     // The environment of the task at hand, built on this thread (its GL context
     // too). Plans are ordered by task, so a worker meets each task once; the
     // previous task's environment (its mjData is large) is freed first.
-    std::unique_ptr<tasks::TaskEnv> env;
+    std::unique_ptr<tasks::EpisodeEnv> env;
     std::string env_task;
     long steps = 0;
     for (size_t i = next_episode++; i < todo.size(); i = next_episode++) {
@@ -111,7 +112,7 @@ RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy
         if (!env || env_task != spec.task->key) {
           env.reset();
           env_task = spec.task->key;
-          env = std::make_unique<tasks::TaskEnv>(spec.task, env_settings_for(info, settings.render));
+          env = tasks::make_episode_env(spec.task, env_settings_for(info, settings.render));
         }
         result = run_episode(spec, *env, batcher, slot, info, &steps);
       } catch (const std::exception& error) {

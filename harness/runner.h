@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "envs/env.h"
-#include "tasks/task_env.h"
+#include "tasks/episode_env.h"
 #include "harness/plan.h"
 #include "harness/results.h"
 #include "policies/policy.h"
@@ -33,7 +33,7 @@ class PolicyBatcher;
 
 // Runs one episode in `env` (already built for spec.task). Never throws for
 // failures inside the episode: they are recorded on the result.
-EpisodeResult run_episode(const EpisodeSpec& spec, tasks::TaskEnv& env, PolicyBatcher& batcher,
+EpisodeResult run_episode(const EpisodeSpec& spec, tasks::EpisodeEnv& env, PolicyBatcher& batcher,
                           int slot, const policies::PolicyInfo& info, long* env_steps = nullptr);
 
 RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy,

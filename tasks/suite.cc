@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "envs/env.h"
@@ -38,6 +40,18 @@ const std::vector<SuiteInfo>& suites() {
   return all;
 }
 
+int SuiteInfo::task_count() const {
+  if (definitions) {
+    static std::mutex mutex;
+    static std::map<const SuiteInfo*, int> counts;
+    std::lock_guard lock(mutex);
+    auto [entry, added] = counts.try_emplace(this, 0);
+    if (added) entry->second = int(definitions().size());
+    return entry->second;
+  }
+  return int(task_files.size());
+}
+
 const SuiteInfo& find_suite(const std::string& name) {
   std::string valid;
   for (const SuiteInfo& suite : suites()) {
@@ -55,24 +69,32 @@ std::string tasks_directory() {
 std::shared_ptr<const TaskDefinition> load_task(const std::string& suite_name, int id,
                                                 bool with_init_states) {
   const SuiteInfo& suite = find_suite(suite_name);
-  if (id < 0 || id >= int(suite.task_files.size())) {
+  const int count = suite.task_count();
+  if (id < 0 || id >= count) {
     throw std::runtime_error("suite " + suite.name + " has no task " + std::to_string(id) +
-                             " (valid: 0.." + std::to_string(suite.task_files.size() - 1) + ")");
+                             " (valid: 0.." + std::to_string(count - 1) + ")");
   }
   auto task = std::make_shared<TaskDefinition>();
+  if (suite.definitions) *task = suite.definitions()[size_t(id)];
   task->suite = suite.name;
   task->id = id;
   task->key = suite.name + "/" + std::to_string(id);
+  task->family = suite.family;
+  if (suite.definitions) return task;
+
   task->protocol = suite.protocol;
   const std::filesystem::path file =
       std::filesystem::path(tasks_directory()) / suite.task_files[id];
+  task->name = file.stem().string();
   task->spec = load_bddl(file.string());
+  task->instruction = task->spec.language;
   task->scene = build_scene(task->spec);
   task->init_states_file = std::filesystem::path(file).replace_extension(".init.json").string();
   if (with_init_states) {
     std::unique_ptr<mjModel, decltype(&mj_deleteModel)> model(
         envs::load_model_from_string(task->scene.mjcf), mj_deleteModel);
     task->init_states = load_init_states(task->init_states_file, model.get());
+    task->episodes = int(task->init_states.size());
   }
   return task;
 }

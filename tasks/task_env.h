@@ -6,34 +6,31 @@
 #include <string>
 
 #include "envs/env.h"
+#include "tasks/episode_env.h"
 #include "tasks/expert_plan.h"
 #include "tasks/predicates.h"
 #include "tasks/suite.h"
 
 namespace tasks {
 
-struct StepResult {
-  const envs::Observation* observation = nullptr;
-  bool success = false;  // the goal holds after this step
-};
-
-class TaskEnv {
+// A LIBERO-style task's environment (BDDL scene, stored initial states).
+class TaskEnv : public EpisodeEnv {
  public:
   // Compiles the task's scene. `settings.cameras` lists the cameras rendered each step.
   TaskEnv(std::shared_ptr<const TaskDefinition> task, envs::EnvSettings settings);
 
   // Resets to stored initial state `init_state` with per-camera perturbations.
   const envs::Observation& reset(
-      int init_state, const std::map<std::string, envs::CameraPerturbation>& cameras = {});
+      int init_state, const std::map<std::string, envs::CameraPerturbation>& cameras = {}) override;
   // Resets to an explicit qpos (used when sampling initial states).
   const envs::Observation& reset_qpos(
       const std::vector<double>& qpos,
       const std::map<std::string, envs::CameraPerturbation>& cameras = {});
-  StepResult step(const envs::Action& action);
-  bool goal_holds() const;
+  StepResult step(const envs::Action& action) override;
+  bool goal_holds() const override;
 
-  envs::Env& env() { return env_; }
-  const TaskDefinition& task() const { return *task_; }
+  envs::Env& env() override { return env_; }
+  const TaskDefinition& task() const override { return *task_; }
   // The scripted expert's plan; null if the goal cannot be planned (see plan_error()).
   const ExpertPlan* plan() const { return plan_.get(); }
   const std::string& plan_error() const { return plan_error_; }

@@ -92,3 +92,36 @@ TEST_CASE("aggregate: per task and per suite with intervals") {
   CHECK(table.find("libero_spatial") != std::string::npos);
   CHECK(table.find("70.0%") != std::string::npos);
 }
+
+TEST_CASE("aggregate: groups average their tasks, the suite averages groups; metrics and overall") {
+  // Task 0 and 1 form group "coke" (rates 1.0 and 0.5, 4 episodes each); task 2
+  // is alone (rate 0.0, 2 episodes). Grasp: task 0 always, task 1 half, task 2 never.
+  std::vector<harness::EpisodeResult> episodes;
+  for (int i = 0; i < 4; ++i) episodes.push_back(episode("fractal_va", 0, i, true));
+  for (int i = 0; i < 4; ++i) episodes.push_back(episode("fractal_va", 1, i, i < 2));
+  for (int i = 0; i < 2; ++i) episodes.push_back(episode("fractal_va", 2, i, false));
+  for (auto& result : episodes) {
+    result.metrics["grasp"] = result.task_id == 0 || (result.task_id == 1 && result.init_state < 2);
+  }
+  const auto rows = harness::aggregate(
+      episodes, [](const std::string&, int task) { return task < 2 ? "coke" : ""; });
+  REQUIRE(rows.size() == 5);  // three tasks, the group, the suite
+  CHECK(rows[1].metrics.at("grasp") == doctest::Approx(0.5));
+  CHECK(rows[3].is_group);
+  CHECK(rows[3].task == "coke");
+  CHECK(rows[3].success_rate == doctest::Approx(0.75));
+  CHECK(rows[3].metrics.at("grasp") == doctest::Approx(0.75));
+  const harness::Aggregate& suite = rows[4];
+  CHECK(suite.task == "all");
+  CHECK(suite.episodes == 10);
+  // Mean over groups (0.75 and 0.0), not the pooled 6/10.
+  CHECK(suite.success_rate == doctest::Approx(0.375));
+  CHECK(suite.metrics.at("grasp") == doctest::Approx(0.375));
+  CHECK(suite.metrics.at("overall") == doctest::Approx(0.375));
+  const std::string table = harness::format_table(rows);
+  CHECK(table.find("[coke]") != std::string::npos);
+  CHECK(table.find("grasp") != std::string::npos);
+  // A run's episode metrics survive the store's round trip.
+  const harness::EpisodeResult back = harness::episode_from_json(harness::to_json(episodes[5]));
+  CHECK(back.metrics.at("grasp") == doctest::Approx(1));
+}

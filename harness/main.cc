@@ -2,9 +2,11 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <set>
 #include <string>
@@ -19,8 +21,9 @@
 #include "harness/results.h"
 #include "harness/runner.h"
 #include "harness/serve.h"
+#include "harness/sim_real.h"
 #include "tasks/init_states.h"
-#include "tasks/task_env.h"
+#include "tasks/episode_env.h"
 #ifdef VLA_WITH_TORCH
 #include "policies/dream_vla/dream_vla.h"
 #endif
@@ -126,6 +129,18 @@ int main(int argc, char** argv) {
   init_states->add_option("--out", init_out, "Output file (default: the task's stored file)");
   auto* policies_command = app.add_subcommand("policies", "List policies");
 
+  // report: how a sweep's per-policy success rates rank policies against a reference
+  auto* report = app.add_subcommand(
+      "report", "Compare per-policy success rates with a reference: MMRV(sim, real) and Pearson r");
+  std::string report_sim, report_real;
+  std::vector<std::string> report_sim_runs;
+  report->add_option("--sim", report_sim,
+                     "JSON rates {\"policy\": rate} or {\"task\": {\"policy\": rate}} from simulation");
+  report->add_option("--sim-run", report_sim_runs,
+                     "POLICY=RUN_DIR: a run's suite success rate as POLICY's simulated rate (repeatable)");
+  report->add_option("--real", report_real, "JSON rates of the reference (same shapes as --sim)")
+      ->required();
+
   harness::add_serve_command(app, harness::make_policy);
 #ifdef VLA_WITH_TORCH
   policies::dream_vla::add_cli_commands(app);
@@ -172,7 +187,10 @@ int main(int argc, char** argv) {
       for (const auto& episode : store.episodes()) {
         if (planned.count(episode.episode_id)) episodes.push_back(episode);
       }
-      const auto rows = harness::aggregate(episodes);
+      std::map<std::pair<std::string, int>, std::string> groups;
+      for (const auto& spec : plan) groups[{spec.suite, spec.task_id}] = spec.task->group;
+      const auto rows = harness::aggregate(
+          episodes, [&](const std::string& suite, int task_id) { return groups[{suite, task_id}]; });
       harness::write_summary(out_dir, context, rows);
       std::printf("%s", harness::format_table(rows).c_str());
       // Every env step yields one observation (rendered for the policy's cameras).
@@ -193,10 +211,10 @@ int main(int argc, char** argv) {
       settings.render.shadows = render_shadows;
       settings.render.multisamples = 4;
       auto picture = [&](const std::shared_ptr<const tasks::TaskDefinition>& task) {
-        tasks::TaskEnv env(task, settings);
-        env.reset(render_state);
+        auto env = tasks::make_episode_env(task, settings);
+        env->reset(render_state);
         envs::Image image;
-        env.env().render(render_camera, &image);
+        env->env().render(render_camera, &image);
         return image;
       };
       if (render_all) {
@@ -204,7 +222,7 @@ int main(int argc, char** argv) {
         const tasks::SuiteInfo& suite = tasks::find_suite(render_suite);
         std::vector<envs::Image> cells;
         std::vector<std::string> labels;
-        for (int id = 0; id < int(suite.task_files.size()); ++id) {
+        for (int id = 0; id < suite.task_count(); ++id) {
           cells.push_back(picture(tasks::load_task(suite.name, id)));
           labels.push_back(std::to_string(id));
         }
@@ -233,11 +251,16 @@ int main(int argc, char** argv) {
       }
       for (const auto& suite : tasks::suites()) {
         if (init_task != "all" && suite.name != init_suite) continue;
-        for (int id = 0; id < int(suite.task_files.size()); ++id) selected.emplace_back(suite.name, id);
+        // Only LIBERO-style tasks have stored initial states; the others lay episodes out in code.
+        if (suite.family != "libero") continue;
+        for (int id = 0; id < suite.task_count(); ++id) selected.emplace_back(suite.name, id);
       }
       if (!init_suite.empty()) tasks::find_suite(init_suite);
       if (!init_task.empty() && init_task != "all") {
         const auto task = tasks::load_task(init_task, false);
+        if (task->family != "libero") {
+          throw std::runtime_error(task->key + " lays its episodes out in code: it has no stored initial states");
+        }
         selected = {{task->suite, task->id}};
       }
       if (!init_out.empty() && selected.size() != 1) {
@@ -273,6 +296,21 @@ int main(int argc, char** argv) {
                       suite.family.c_str(), suite.protocol.max_steps, suite.protocol.episodes_per_task);
         }
         nlohmann::json task_list = nlohmann::json::array();
+        if (suite.definitions) {
+          const std::vector<tasks::TaskDefinition> definitions = suite.definitions();
+          for (size_t id = 0; id < definitions.size(); ++id) {
+            const tasks::TaskDefinition& task = definitions[id];
+            const std::string key = suite.name + "/" + std::to_string(id);
+            if (!tasks_json) {
+              std::printf("  %-14s %-44s %s (%d steps, %d episodes)\n", key.c_str(), task.name.c_str(),
+                          task.instruction.c_str(), task.protocol.max_steps, task.episodes);
+            }
+            task_list.push_back({{"id", id}, {"key", key}, {"name", task.name},
+                                 {"instruction", task.instruction}, {"group", task.group},
+                                 {"variant", task.variant}, {"episodes", task.episodes},
+                                 {"max_steps", task.protocol.max_steps}});
+          }
+        }
         for (size_t id = 0; id < suite.task_files.size(); ++id) {
           const std::string file = suite.task_files[id];
           const tasks::TaskSpec spec =
@@ -291,6 +329,41 @@ int main(int argc, char** argv) {
                                {"tasks", task_list}});
       }
       if (tasks_json) std::printf("%s\n", nlohmann::json{{"suites", suites_json}}.dump(1).c_str());
+      return 0;
+    }
+    if (*report) {
+      if (report_sim.empty() == report_sim_runs.empty()) {
+        throw std::runtime_error("report needs exactly one of --sim FILE and --sim-run POLICY=DIR");
+      }
+      std::map<std::string, harness::PolicyRates> sim;
+      if (!report_sim.empty()) {
+        sim = harness::load_policy_rates(report_sim);
+      } else {
+        for (const std::string& entry : report_sim_runs) {
+          const auto equals = entry.find('=');
+          if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+            throw std::runtime_error("--sim-run: expected POLICY=RUN_DIR, got '" + entry + "'");
+          }
+          sim[""][entry.substr(0, equals)] = harness::run_success_rate(entry.substr(equals + 1));
+        }
+      }
+      const auto comparisons = harness::compare_sim_real(sim, harness::load_policy_rates(report_real));
+      std::printf("%-24s %8s %8s %9s  %s\n", "task", "MMRV", "Pearson", "policies", "");
+      double mmrv_sum = 0, pearson_sum = 0;
+      int pearson_count = 0;
+      for (const auto& comparison : comparisons) {
+        std::string names;
+        for (const auto& policy : comparison.policies) names += (names.empty() ? "" : ", ") + policy;
+        std::printf("%-24s %8.3f %8.3f %9zu  %s\n",
+                    comparison.task.empty() ? "(all)" : comparison.task.c_str(), comparison.mmrv,
+                    comparison.pearson, comparison.policies.size(), names.c_str());
+        mmrv_sum += comparison.mmrv;
+        if (std::isfinite(comparison.pearson)) pearson_sum += comparison.pearson, ++pearson_count;
+      }
+      if (comparisons.size() > 1) {
+        std::printf("%-24s %8.3f %8.3f\n", "mean over tasks", mmrv_sum / comparisons.size(),
+                    pearson_count ? pearson_sum / pearson_count : NAN);
+      }
       return 0;
     }
     if (*policies_command) {

@@ -22,6 +22,55 @@ void set_yaw(envs::Pose* pose, double yaw) {
   pose->quaternion = {std::cos(yaw / 2), 0, 0, std::sin(yaw / 2)};
 }
 
+// Where an object stands in a drawer that is pulled out of a carcass.
+struct DrawerPlace {
+  int site = -1;                 // the drawer's region site; -1: in no open drawer
+  std::array<double, 2> into{};  // horizontal unit vector into the carcass
+  double to_front = 0;           // m from the object's centre to the carcass's front
+  double slide = 0;              // m to draw the object out along the slide before it rises
+};
+
+// The open drawer whose region holds the object centred at `position`
+// (radius `radius`, m). Out of the drawer the object rises between the
+// carcass's front and the drawer front: it is drawn to the middle of that gap.
+DrawerPlace drawer_place(const mjModel* model, const mjData* data, const Scene& scene,
+                         const double* position, double radius) {
+  DrawerPlace place;
+  for (const auto& object : scene.objects) {
+    for (const auto& [region, joint_name] : object.region_joints) {
+      const int joint = mj_name2id(model, mjOBJ_JOINT, joint_name.c_str());
+      const int site = mj_name2id(model, mjOBJ_SITE, region.c_str());
+      if (joint < 0 || site < 0 || model->jnt_type[joint] != mjJNT_SLIDE) continue;
+      const double opened = -data->qpos[model->jnt_qposadr[joint]];
+      if (opened <= 0) continue;
+      // The object's centre in the region's frame.
+      const double* center = data->site_xpos + 3 * site;
+      const double* size = model->site_size + 3 * site;
+      const double* mat = data->site_xmat + 9 * site;
+      double local[3] = {0, 0, 0};
+      for (int row = 0; row < 3; ++row) {
+        for (int column = 0; column < 3; ++column) {
+          local[column] += mat[3 * row + column] * (position[row] - center[row]);
+        }
+      }
+      if (std::abs(local[0]) > size[0] || std::abs(local[1]) > size[1] ||
+          local[2] < -size[2] - 0.02 || local[2] > size[2]) {
+        continue;
+      }
+      // The carcass's front face (the region's near face when the drawer is
+      // closed) and the drawer front's inner face (the region's near face).
+      const double front = -size[0] - 0.012 + opened;
+      const double gap_middle = 0.5 * (front - size[0]);
+      place.site = site;
+      place.into = {mat[0], mat[3]};
+      place.to_front = front - local[0];
+      place.slide = front + size[0] > 2 * radius ? local[0] - gap_middle : 0.0;
+      return place;
+    }
+  }
+  return place;
+}
+
 }  // namespace
 
 TaskEnv::TaskEnv(std::shared_ptr<const TaskDefinition> task, envs::EnvSettings settings)
@@ -109,6 +158,8 @@ TaskEnv::TaskEnv(std::shared_ptr<const TaskDefinition> task, envs::EnvSettings s
   object_radius_ = &observation.privileged_values["object_radius"];
   object_bottom_ = &observation.privileged_values["object_bottom"];
   object_height_ = &observation.privileged_values["object_height"];
+  // Where a held object must be drawn before it rises (zero: nowhere).
+  observation.privileged["pick_slide"];
   observation.skill.reserve(16);
 }
 
@@ -217,11 +268,66 @@ void TaskEnv::add_pick_place_hints(const SkillIds& ids, bool pushed) {
     return;
   }
 
-  // Grasp point and gripper yaw (pick_grasp's quaternion: a rotation about z,
-  // 0 = fingers closing along world y).
+  // Grasp point and gripper orientation (pick_grasp's quaternion: a rotation
+  // about z, 0 = fingers closing along world y, possibly tilted after it).
   const double height = 2 * half[2];
   const double top = pick[2] - info.bottom_z + height;
-  if (info.rim_wall > 0) {
+  envs::Pose& slide = env_.observation().privileged.find("pick_slide")->second;
+  slide.position = {0, 0, 0};
+  const bool round = std::abs(half[0] - half[1]) < 0.003;
+  const DrawerPlace drawer = info.rim_wall > 0 && round
+                                 ? drawer_place(model, data, task_->scene, pick, *object_radius_)
+                                 : DrawerPlace{};
+  if (drawer.slide > 0.002) {
+    // In a drawer pulled out from under a carcass, not yet where it can rise
+    // clear of the carcass's roof and of the drawer front: pinch the rim on a
+    // side across the slide (the one that keeps the outer finger off the
+    // drawer's side wall), fingertips tilted toward the carcass as far as the
+    // hand and wrist need to stay in front of it; the object is then drawn out
+    // along the slide before it rises.
+    // A straight hand needs kHandRoom from the grip point to the carcass; a
+    // tilt leans its body, kHandLever above the grip point, back by the rest.
+    constexpr double kHandRoom = 0.045;  // m
+    constexpr double kHandLever = 0.07;  // m
+    constexpr double kMaxLean = 0.5;     // sine of the largest tilt
+    const auto& into = drawer.into;
+    const std::array<double, 2> across{-into[1], into[0]};
+    const double* region = data->site_xpos + 3 * drawer.site;
+    const double offset = (pick[0] - region[0]) * across[0] + (pick[1] - region[1]) * across[1];
+    const double side = offset > 0 ? -1.0 : 1.0;
+    const double inset = half[1] - info.rim_wall - 0.002;
+    grasp_->position = {pick[0] + side * inset * across[0], pick[1] + side * inset * across[1],
+                        top - 0.015};
+    const double tilt =
+        std::asin(std::clamp((kHandRoom - drawer.to_front) / kHandLever, 0.0, kMaxLean));
+    const double yaw = half_turn_wrap(std::atan2(into[1], into[0]));
+    const double tilt_axis[3] = {into[1], -into[0], 0};
+    const double turn[4] = {std::cos(yaw / 2), 0, 0, std::sin(yaw / 2)};
+    double lean[4];
+    mju_axisAngle2Quat(lean, tilt_axis, tilt);
+    mju_mulQuat(grasp_->quaternion.data(), lean, turn);
+    // Then up until it clears the carcass and whatever stands on it.
+    const int carcass = model->body_rootid[model->site_bodyid[drawer.site]];
+    const double* carcass_pos = data->xpos + 3 * carcass;
+    double carcass_reach = 0;  // m, horizontal reach of the carcass's box from its origin
+    for (const auto& [body, obstacle] : obstacles_) {
+      if (body == carcass) {
+        carcass_reach = std::hypot(obstacle->half_extents[0], obstacle->half_extents[1]);
+      }
+    }
+    double clear_z = 0;
+    for (const auto& [body, obstacle] : obstacles_) {
+      const double* position = data->xpos + 3 * body;
+      if (body == ids.object_body ||
+          std::hypot(position[0] - carcass_pos[0], position[1] - carcass_pos[1]) > carcass_reach) {
+        continue;
+      }
+      clear_z = std::max(clear_z, position[2] - obstacle->bottom_z + 2 * obstacle->half_extents[2]);
+    }
+    constexpr double kClearance = 0.02;  // m between the object's bottom and what it passes over
+    slide.position = {-drawer.slide * into[0], -drawer.slide * into[1],
+                      std::max(0.0, clear_z + kClearance - *object_bottom_)};
+  } else if (info.rim_wall > 0) {
     // Open container: pinch the rim wall. A handle sticks out along body +x
     // when the box is longer in x: take the rim on the far side from it.
     const double inset = half[1] - info.rim_wall - 0.002;
@@ -253,7 +359,6 @@ void TaskEnv::add_pick_place_hints(const SkillIds& ids, bool pushed) {
     const double depth = std::min(0.03, 0.4 * height);
     grasp_->position = {pick[0], pick[1], top - depth};
     const double yaw = yaw_of(pick_mat);
-    const bool round = std::abs(half[0] - half[1]) < 0.003;
     if (round) {
       // Fingers along y unless the hand, which spans that way, would hit something.
       constexpr double kEnoughRoom = 0.03;  // m

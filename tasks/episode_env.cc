@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "tasks/simpler/bridge.h"
+#include "tasks/simpler/fractal.h"
 #include "tasks/task_env.h"
 
 namespace tasks {
@@ -17,6 +19,8 @@ std::unique_ptr<EpisodeEnv> make_episode_env(std::shared_ptr<const TaskDefinitio
   if (task->family == "libero" || task->family.empty()) {
     return std::make_unique<TaskEnv>(std::move(task), std::move(settings));
   }
+  if (task->family == "bridge") return simpler::make_bridge_env(std::move(task), std::move(settings));
+  if (task->family == "fractal") return simpler::make_fractal_env(std::move(task), std::move(settings));
   throw std::runtime_error("task " + task->key + ": unknown task family '" + task->family + "'");
 }
 

@@ -8,6 +8,8 @@
 
 #include "envs/env.h"
 #include "tasks/init_states.h"
+#include "tasks/simpler/bridge.h"
+#include "tasks/simpler/fractal.h"
 
 namespace tasks {
 
@@ -21,6 +23,9 @@ std::vector<std::string> numbered_task_files(const std::string& folder, int coun
   }
   return files;
 }
+
+std::vector<TaskDefinition> fractal_visual_matching() { return simpler::fractal_tasks(false); }
+std::vector<TaskDefinition> fractal_variant_aggregation() { return simpler::fractal_tasks(true); }
 
 }  // namespace
 
@@ -36,6 +41,11 @@ const std::vector<SuiteInfo>& suites() {
        numbered_task_files("libero/libero_goal", 10)},
       {"libero_10", "libero", Protocol{520, 10, 50, 20},
        numbered_task_files("libero/libero_10", 10)},
+      // SimplerEnv-style suites: tasks, layouts and protocols defined in code
+      // (each task carries its own max steps and episode count).
+      {"bridge", "bridge", Protocol{60, 0, 24, 5}, {}, simpler::bridge_tasks},
+      {"fractal_vm", "fractal", Protocol{80, 0, 25, 3}, {}, fractal_visual_matching},
+      {"fractal_va", "fractal", Protocol{80, 0, 25, 3}, {}, fractal_variant_aggregation},
   };
   return all;
 }

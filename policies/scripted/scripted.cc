@@ -15,13 +15,24 @@ PolicyInfo ScriptedExpert::info() const {
   return info;
 }
 
-void ScriptedExpert::reset(int slot, uint64_t) { slots_[slot] = SlotState{}; }
+void ScriptedExpert::reset(int slot, uint64_t) {
+  slots_[slot] = SlotState{};
+  bridge_.reset(slot);
+  fractal_.reset(slot);
+}
 
 std::vector<ActionChunk> ScriptedExpert::act(std::span<const PolicyQuery> batch) {
   std::vector<ActionChunk> chunks;
   chunks.reserve(batch.size());
   for (const PolicyQuery& query : batch) {
-    chunks.push_back({act_one(*query.observation, slots_[query.slot])});
+    const std::string& skill = query.observation->skill;
+    if (skill.rfind("bridge_", 0) == 0) {
+      chunks.push_back({bridge_.act(query.slot, *query.observation)});
+    } else if (skill.rfind("fractal_", 0) == 0) {
+      chunks.push_back({fractal_.act(query.slot, *query.observation)});
+    } else {
+      chunks.push_back({act_one(*query.observation, slots_[query.slot])});
+    }
   }
   return chunks;
 }
@@ -138,8 +149,22 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
     grasp_orientation = multiply(axis_angle(tilt_axis, settings_.insert_tilt), grasp_orientation);
   }
   command.orientation = state.phase <= Phase::kDescend ? grasp_orientation : state.orientation;
+  // A grasp tilted off the vertical (the hint turns about more than z) is
+  // approached along the gripper's own axis; the held object may then have to
+  // be drawn back, against the tilt, from under a roof before it rises.
+  const bool tilted = std::abs(grasp.quaternion[1]) + std::abs(grasp.quaternion[2]) > 1e-6;
+  Vec3 grasp_axis{0, 0, -1};  // hand to fingertips, world frame
+  if (tilted) {
+    const Vec3 down{0, 0, -1};
+    mju_rotVecQuat(grasp_axis.data(), down.data(), grasp.quaternion.data());
+  }
+  // The pick_slide hint: how far (m) the held object must be drawn
+  // horizontally (x, y) before it rises, and how far it rises after that (z).
+  const auto slide_hint = observation.privileged.find("pick_slide");
+  const Vec3 slide =
+      slide_hint != observation.privileged.end() ? slide_hint->second.position : Vec3{};
   // Tilting far from the start pose is done slowly, away from the wrist's joint limit.
-  if (insert) command.max_rotation = settings_.insert_turn_rate;
+  if (insert || tilted) command.max_rotation = settings_.insert_turn_rate;
   // Carrying servos the object itself: the gripper moves by the object's error,
   // so a grasp that slipped or tilted still lands the object on target.
   auto carry_target = [&](double height) {
@@ -165,6 +190,7 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
       break;
     case Phase::kApproach:
       command.target = {grasp.position[0], grasp.position[1], approach_z};
+      if (tilted) command.target = add(grasp.position, grasp_axis, -settings_.approach_height);
       if (distance(eef.position, command.target) < 2 * tolerance || state.phase_steps > timeout) {
         advance(Phase::kDescend);
       }
@@ -182,6 +208,27 @@ ScriptedExpert::Command ScriptedExpert::pick_place(const envs::Observation& obse
       if (state.phase_steps >= settings_.close_steps) {
         state.lift_z = grasp.position[2] + settings_.lift_height;
         state.grasp_object_z = pick.position[2];
+        if (std::hypot(slide[0], slide[1]) > 0.002) {
+          // A little up (still under the roof), out along the slide, then up
+          // clear of what it came out of.
+          constexpr double kSlideRise = 0.04;  // m
+          state.lift_z = std::max(state.lift_z, eef.position[2] + slide[2]);
+          state.hold = {eef.position[0] + slide[0], eef.position[1] + slide[1],
+                        eef.position[2] + kSlideRise};
+          advance(Phase::kPush);
+        } else {
+          advance(Phase::kLift);
+        }
+      }
+      break;
+    case Phase::kPush:  // the held object drawn out from under a roof: up a little, then along
+      command.closed = true;
+      command.target = state.hold;
+      if (eef.position[2] < state.hold[2] - 0.006) {
+        command.target = {eef.position[0], eef.position[1], state.hold[2]};
+      }
+      command.max_action = settings_.push_action;
+      if (distance(eef.position, state.hold) < 2 * tolerance || state.phase_steps > timeout) {
         advance(Phase::kLift);
       }
       break;

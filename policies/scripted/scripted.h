@@ -8,6 +8,8 @@
 #include <map>
 
 #include "policies/policy.h"
+#include "policies/scripted/bridge_expert.h"
+#include "policies/scripted/fractal_expert.h"
 
 namespace policies::scripted {
 
@@ -116,6 +118,9 @@ class ScriptedExpert : public Policy {
 
   ExpertSettings settings_;
   std::map<int, SlotState> slots_;
+  // The SimplerEnv-style families' experts (skills "bridge_*", "fractal_*").
+  BridgeExpert bridge_;
+  FractalExpert fractal_;
 };
 
 }  // namespace policies::scripted

@@ -1,25 +1,31 @@
-// Every registered task end to end: it loads with its stored initial states,
-// resets, steps, renders both cameras, and never starts with its goal true;
-// the stored states are settled; `tasks --json` lists the published suites.
+// Every registered task end to end: LIBERO-style tasks load with their stored
+// initial states, reset, step, render both cameras, and never start with
+// their goal true; the stored states are settled; the SimplerEnv-style tasks
+// and variants build, reset, step and render too; `tasks --json` lists the
+// published suites.
 #include <doctest/doctest.h>
 
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "tasks/episode_env.h"
 #include "tasks/init_states.h"
 #include "tasks/suite.h"
 #include "tasks/task_env.h"
 
 namespace {
 
-std::vector<std::string> all_task_keys() {
+// Every LIBERO-style task (with stored initial states), or every task of the other families.
+std::vector<std::string> all_task_keys(bool libero = true) {
   std::vector<std::string> keys;
   for (const tasks::SuiteInfo& suite : tasks::suites()) {
-    for (size_t id = 0; id < suite.task_files.size(); ++id) {
+    if ((suite.family == "libero") != libero) continue;
+    for (int id = 0; id < suite.task_count(); ++id) {
       keys.push_back(suite.name + "/" + std::to_string(id));
     }
   }
@@ -38,7 +44,7 @@ bool has_content(const envs::Image& image) {
 TEST_CASE("registry: the four LIBERO suites with ten tasks each and their protocols") {
   const std::vector<std::pair<std::string, int>> expected = {
       {"libero_spatial", 220}, {"libero_object", 280}, {"libero_goal", 300}, {"libero_10", 520}};
-  REQUIRE(tasks::suites().size() == expected.size());
+  REQUIRE(tasks::suites().size() == expected.size() + 3);
   for (size_t i = 0; i < expected.size(); ++i) {
     const tasks::SuiteInfo& suite = tasks::suites()[i];
     INFO(suite.name);
@@ -48,6 +54,79 @@ TEST_CASE("registry: the four LIBERO suites with ten tasks each and their protoc
     CHECK(suite.protocol.max_steps == expected[i].second);
     CHECK(suite.protocol.wait_steps == 10);
     CHECK(suite.protocol.episodes_per_task == 50);
+  }
+}
+
+TEST_CASE("registry: Bridge and Fractal suites, their tasks, protocols and variants") {
+  const tasks::SuiteInfo& bridge = tasks::find_suite("bridge");
+  REQUIRE(bridge.task_count() == 4);
+  const std::vector<std::pair<std::string, int>> bridge_steps = {
+      {"put the spoon on the towel", 60}, {"put carrot on plate", 60},
+      {"stack the green block on the yellow block", 60}, {"put eggplant into yellow basket", 120}};
+  for (int id = 0; id < 4; ++id) {
+    const auto task = tasks::load_task("bridge", id);
+    INFO(task->key);
+    CHECK(task->family == "bridge");
+    CHECK(task->instruction == bridge_steps[id].first);
+    CHECK(task->protocol.max_steps == bridge_steps[id].second);
+    CHECK(task->episodes == 24);
+    CHECK(task->protocol.control_hz == 5);
+  }
+  // Visual matching: the nominal scene only; variant aggregation: every task in
+  // several variants, none nominal, drawer tasks also in cabinet variants.
+  const tasks::SuiteInfo& vm = tasks::find_suite("fractal_vm");
+  const tasks::SuiteInfo& va = tasks::find_suite("fractal_va");
+  std::map<std::string, int> vm_groups, va_variants;
+  for (int id = 0; id < vm.task_count(); ++id) {
+    const auto task = tasks::load_task("fractal_vm", id);
+    CHECK(task->variant.empty());
+    CHECK(task->protocol.control_hz == 3);
+    ++vm_groups[task->group];
+  }
+  CHECK(vm_groups["pick_coke_can"] == 3);
+  CHECK(vm_groups["move_near"] == 1);
+  CHECK(vm_groups["drawer"] == 6);
+  CHECK(vm_groups["apple_in_drawer"] == 1);
+  bool cabinet_variant = false;
+  for (int id = 0; id < va.task_count(); ++id) {
+    const auto task = tasks::load_task("fractal_va", id);
+    INFO(task->key << " " << task->name);
+    CHECK_FALSE(task->variant.empty());
+    ++va_variants[task->group + "@" + task->variant];
+    cabinet_variant = cabinet_variant || task->variant.find("cabinet") != std::string::npos;
+  }
+  CHECK(cabinet_variant);
+  CHECK(va_variants.count("pick_coke_can@lighting_darker"));
+  CHECK(va_variants.count("move_near@background_1"));
+  CHECK(va.task_count() > 4 * vm.task_count());
+}
+
+TEST_CASE("registry: every Bridge and Fractal task and variant builds, resets, steps, renders") {
+  envs::EnvSettings settings;
+  settings.cameras.clear();
+  for (const std::string& key : all_task_keys(false)) {
+    INFO("task " << key);
+    std::shared_ptr<const tasks::TaskDefinition> task;
+    REQUIRE_NOTHROW(task = tasks::load_task(key));
+    std::unique_ptr<tasks::EpisodeEnv> env;
+    REQUIRE_NOTHROW(env = tasks::make_episode_env(task, settings));
+    for (int episode : {0, task->episodes - 1}) {
+      INFO("episode " << episode);
+      const envs::Observation& observation = env->reset(episode);
+      // Move near names its objects per episode; every other task has one instruction.
+      CHECK_FALSE(observation.instruction.empty());
+      if (task->group != "move_near") CHECK(observation.instruction == task->instruction);
+      CHECK_FALSE(env->goal_holds());
+      bool success = false;
+      for (int step = 0; step < 3; ++step) {
+        success = success || env->step(envs::Action{0, 0, 0, 0, 0, 0, -1}).success;
+      }
+      CHECK_FALSE(success);
+    }
+    // The suite's camera, under the name policies ask for.
+    envs::Image image;
+    env->env().render("agentview", &image);
+    CHECK(has_content(image));
   }
 }
 
@@ -78,7 +157,7 @@ TEST_CASE("registry: every task loads, resets, steps, renders both cameras, goal
   }
 }
 
-TEST_CASE("registry: stored states never start with the goal true; first and last are settled") {
+TEST_CASE("registry: stored states never start with the goal true, first and last are settled") {
   tasks::InitStateSettings verify;
   for (const std::string& key : all_task_keys()) {
     INFO("task " << key);
@@ -117,9 +196,10 @@ TEST_CASE("registry: tasks --json lists the 40 published instructions in task-id
   const nlohmann::json published = nlohmann::json::parse(in);
 
   int count = 0;
-  REQUIRE(listing.at("suites").size() == published.size());
+  REQUIRE(listing.at("suites").size() == published.size() + 3);
   for (const auto& suite : listing.at("suites")) {
     const std::string name = suite.at("name");
+    if (suite.at("family") != "libero") continue;
     INFO("suite " << name);
     REQUIRE(published.contains(name));
     CHECK(suite.at("family") == "libero");

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "policies/remote/remote_policy.h"
+
 namespace harness {
 
 PolicyBatcher::PolicyBatcher(policies::Policy& policy, int workers,
@@ -34,6 +36,7 @@ void PolicyBatcher::run_batch(std::unique_lock<std::mutex>& lock) {
   for (const Pending* pending : batch) queries.push_back(pending->query);
   std::vector<policies::ActionChunk> chunks;
   std::exception_ptr error;
+  std::vector<std::exception_ptr> errors;  // per query, when only some failed
   try {
     std::lock_guard policy_lock(policy_mutex_);
     chunks = policy_.act(queries);
@@ -44,12 +47,30 @@ void PolicyBatcher::run_batch(std::unique_lock<std::mutex>& lock) {
     for (const auto& chunk : chunks) {
       if (chunk.empty()) throw std::runtime_error("policy returned an empty action chunk");
     }
+  } catch (const policies::remote::BatchError& partial) {
+    // A remote policy answered some queries: only the failed ones get the error.
+    if (partial.chunks.size() == batch.size() && partial.errors.size() == batch.size()) {
+      chunks = partial.chunks;
+      errors.resize(batch.size());
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (!partial.errors[i].empty()) {
+          errors[i] = std::make_exception_ptr(policies::remote::PolicyError(partial.errors[i]));
+        } else if (chunks[i].empty()) {
+          errors[i] = std::make_exception_ptr(
+              std::runtime_error("policy returned an empty action chunk"));
+        }
+      }
+    } else {
+      error = std::current_exception();
+    }
   } catch (...) {
     error = std::current_exception();
   }
   lock.lock();
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (error) {
+    if (!errors.empty() && errors[i]) {
+      batch[i]->error = errors[i];
+    } else if (error) {
       batch[i]->error = error;
     } else {
       batch[i]->chunk = std::move(chunks[i]);

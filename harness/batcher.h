@@ -30,6 +30,7 @@ class PolicyBatcher {
   // A worker has no more episodes; batches stop waiting for it.
   void worker_done();
   BatcherStats stats() const;
+  policies::Policy& policy() const { return policy_; }
 
  private:
   struct Pending {

@@ -96,6 +96,14 @@ int main(int argc, char** argv) {
   eval->add_option("--camera-fovy", plan_settings.camera.fovy, "Agentview field-of-view perturbation, +/- deg");
   eval->add_option("--shard", shard_text, "Run slice K/N of the plan (e.g. 0/4)");
   eval->add_flag("--quiet", quiet, "No per-episode progress lines");
+  int replan_steps = 0;
+  bool retry_failed_policy = false;
+  eval->add_option("--replan-steps", replan_steps,
+                   "Actions executed per chunk before the next query (default: the policy's; "
+                   "remote policies: their profile's, 5 for openpi)")
+      ->check(CLI::PositiveNumber);
+  eval->add_flag("--retry-failed-policy", retry_failed_policy,
+                 "Re-run episodes recorded with end reason policy_error (remote policy failures)");
 
   // render
   auto* render = app.add_subcommand("render", "Write one picture of a task as PNG");
@@ -141,7 +149,7 @@ int main(int argc, char** argv) {
   report->add_option("--real", report_real, "JSON rates of the reference (same shapes as --sim)")
       ->required();
 
-  harness::add_serve_command(app, harness::make_policy);
+  harness::add_serve_command(app, [](const std::string& spec) { return harness::make_policy(spec); });
 #ifdef VLA_WITH_TORCH
   policies::dream_vla::add_cli_commands(app);
 #endif
@@ -164,17 +172,50 @@ int main(int argc, char** argv) {
         }
       }
       if (workers < 1) throw std::runtime_error("--workers must be at least 1");
-      auto policy = harness::make_policy(policy_spec);
       const auto plan = harness::make_plan(plan_settings);
+      // Remote policies map observations by the run's task family (one per run).
+      harness::PolicyOptions policy_options;
+      policy_options.replan_steps = replan_steps;
+      if (!plan.empty()) policy_options.family = plan.front().task->family;
+      for (const auto& spec : plan) {
+        if (spec.task->family != policy_options.family &&
+            harness::is_remote_policy_spec(policy_spec)) {
+          throw std::runtime_error("--policy " + policy_spec.substr(0, policy_spec.find('?')) +
+                                   ": the plan mixes task families (" + policy_options.family +
+                                   ", " + spec.task->family +
+                                   "); run one family per invocation");
+        }
+      }
+      auto policy = harness::make_policy(policy_spec, policy_options);
       if (out_dir.empty()) {
         std::string name = policy_spec.substr(0, policy_spec.find(':'));
+        if (harness::is_remote_policy_spec(policy_spec)) {
+          // openpi://127.0.0.1:8000?... -> openpi-127.0.0.1-8000
+          std::string address = policy_spec.substr(name.size() + 3);
+          address = address.substr(0, address.find_first_of("?/"));
+          std::replace(address.begin(), address.end(), ':', '-');
+          name += "-" + address;
+        }
         out_dir = "results/runs/" + suites_text + "-" + name;
       }
-      const auto context = harness::make_context(command_line, policy->info().name);
+      // Remote policy credentials stay out of the result files.
+      std::string recorded_command_line = command_line;
+      for (const std::string secret : {"api_key=", "api_token="}) {
+        for (size_t at = recorded_command_line.find(secret); at != std::string::npos;
+             at = recorded_command_line.find(secret, at + 1)) {
+          const size_t start = at + secret.size();
+          const size_t end = recorded_command_line.find_first_of("& '\"", start);
+          recorded_command_line.replace(start, end == std::string::npos ? std::string::npos : end - start,
+                                        "REDACTED");
+        }
+      }
+      const auto context = harness::make_context(recorded_command_line, policy->info().name);
       harness::ResultStore store(out_dir, context);
       harness::RunSettings run_settings;
       run_settings.workers = workers;
       run_settings.quiet = quiet;
+      run_settings.replan_steps = replan_steps;
+      run_settings.retry_failed_policy = retry_failed_policy;
       run_settings.render.backend = envs::parse_gl_backend(gl_backend);
       run_settings.render.shadows = shadows;
       if (image_size > 0) run_settings.render.width = run_settings.render.height = image_size;
@@ -196,6 +237,9 @@ int main(int argc, char** argv) {
       // Every env step yields one observation (rendered for the policy's cameras).
       const double steps_per_s = stats.wall_time_s > 0 ? stats.env_steps / stats.wall_time_s : 0.0;
       const int cores = std::max(1, std::min(workers, int(std::thread::hardware_concurrency())));
+      if (stats.episodes_retried > 0) {
+        std::printf("re-ran %d episodes recorded with policy_error\n", stats.episodes_retried);
+      }
       std::printf("ran %d episodes (%d already recorded) in %.1f s with %d worker(s): %.0f observations/s"
                   " (%.0f per core); %ld policy calls, largest batch %d\n"
                   "results: %s/episodes.jsonl, %s/summary.json\n",
@@ -291,7 +335,10 @@ int main(int argc, char** argv) {
       // Listing needs only the task files, not the scenes.
       nlohmann::json suites_json = nlohmann::json::array();
       for (const auto& suite : tasks::suites()) {
-        if (!tasks_json) {
+        if (!tasks_json && suite.definitions) {
+          std::printf("%s (%s; %d Hz; steps and episodes per task)\n", suite.name.c_str(),
+                      suite.family.c_str(), suite.protocol.control_hz);
+        } else if (!tasks_json) {
           std::printf("%s (%s; max %d steps, %d episodes per task)\n", suite.name.c_str(),
                       suite.family.c_str(), suite.protocol.max_steps, suite.protocol.episodes_per_task);
         }

@@ -42,6 +42,7 @@ nlohmann::json to_json(const EpisodeResult& result) {
                          {"wall_time_s", result.wall_time_s}};
   if (!result.error.empty()) json["error"] = result.error;
   if (!result.metrics.empty()) json["metrics"] = result.metrics;
+  if (!result.timing.empty()) json["timing"] = result.timing;
   if (!result.cameras.empty()) {
     nlohmann::json cameras = nlohmann::json::object();
     for (const auto& [name, camera] : result.cameras) cameras[name] = camera_json(camera);
@@ -63,6 +64,7 @@ EpisodeResult episode_from_json(const nlohmann::json& json) {
   result.error = json.value("error", "");
   result.wall_time_s = json.value("wall_time_s", 0.0);
   if (json.contains("metrics")) result.metrics = json["metrics"].get<std::map<std::string, double>>();
+  if (json.contains("timing")) result.timing = json["timing"].get<std::map<std::string, double>>();
   if (json.contains("camera_perturbation")) {
     for (const auto& [name, camera] : json["camera_perturbation"].items()) {
       envs::CameraPerturbation& p = result.cameras[name];
@@ -123,8 +125,7 @@ ResultStore::ResultStore(const std::string& directory, const nlohmann::json& con
         throw std::runtime_error(path + ":" + std::to_string(line_number) + ": not valid JSON");
       }
       if (json.contains("context")) continue;
-      EpisodeResult result = episode_from_json(json);
-      if (recorded_.insert(result.episode_id).second) episodes_.push_back(result);
+      record(episode_from_json(json));
     }
   }
   const bool fresh = episodes_.empty() && !std::filesystem::exists(path);
@@ -147,13 +148,28 @@ bool ResultStore::has(const std::string& episode_id) const {
   return recorded_.count(episode_id) > 0;
 }
 
+std::string ResultStore::end_reason(const std::string& episode_id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = recorded_.find(episode_id);
+  return it == recorded_.end() ? "" : episodes_[it->second].end_reason;
+}
+
+void ResultStore::record(EpisodeResult result) {
+  const auto [it, inserted] = recorded_.try_emplace(result.episode_id, episodes_.size());
+  if (inserted) {
+    episodes_.push_back(std::move(result));
+  } else {
+    episodes_[it->second] = std::move(result);
+  }
+}
+
 void ResultStore::append(const EpisodeResult& result) {
   const std::string line = to_json(result).dump() + "\n";
   std::lock_guard lock(mutex_);
   if (::write(fd_, line.data(), line.size()) != ssize_t(line.size()) || ::fsync(fd_) != 0) {
     throw std::runtime_error("cannot append to " + directory_ + "/episodes.jsonl");
   }
-  if (recorded_.insert(result.episode_id).second) episodes_.push_back(result);
+  record(result);
 }
 
 std::vector<EpisodeResult> ResultStore::episodes() const {
@@ -173,7 +189,7 @@ std::vector<Aggregate> aggregate(const std::vector<EpisodeResult>& episodes,
     row.task = std::to_string(episode.task_id);
     ++row.episodes;
     row.successes += episode.success;
-    row.errors += episode.end_reason == "error";
+    row.errors += episode.end_reason == "error" || episode.end_reason == "policy_error";
     for (const auto& [name, value] : episode.metrics) row.metrics[name] += value;
   }
   // Adds `row`'s counts to `total`; rates are averaged by the caller.
@@ -229,15 +245,15 @@ std::vector<Aggregate> aggregate(const std::vector<EpisodeResult>& episodes,
         group_rows.push_back(&group_row);
       }
       average(total, group_rows);
-      // SimplerEnv's "overall" for suites with a grasp metric: mean of grasp and success.
-      if (total.metrics.count("grasp")) {
-        total.metrics["overall"] = 0.5 * (total.metrics["grasp"] + total.success_rate);
-      }
     } else {
       std::vector<const Aggregate*> task_rows;
       for (auto& [id, row] : by_task[suite]) task_rows.push_back(&row);
       average(total, task_rows);
       total.success_rate = double(total.successes) / total.episodes;
+    }
+    // SimplerEnv's "overall" for suites with a grasp metric: mean of grasp and success.
+    if (total.metrics.count("grasp")) {
+      total.metrics["overall"] = 0.5 * (total.metrics["grasp"] + total.success_rate);
     }
     rows.push_back(total);
   }

@@ -26,9 +26,14 @@ struct EpisodeResult {
   uint64_t seed = 0;
   bool success = false;
   int steps = 0;                 // policy steps taken (wait steps not counted)
-  std::string end_reason;        // "success", "max_steps" or "error"
-  std::string error;             // what went wrong, for end_reason "error"
+  // "success", "max_steps", "error" (the harness or a local policy failed) or
+  // "policy_error" (a remote policy failed: server error, dead server, timeout, bad reply)
+  std::string end_reason;
+  std::string error;             // what went wrong, for end_reasons "error" and "policy_error"
   double wall_time_s = 0;
+  // Remote policies: "requests", "round_trip_ms_mean", "round_trip_ms_max" (client side),
+  // "server_ms_mean", "policy_ms_mean" (when the server reports them), "reconnects"
+  std::map<std::string, double> timing;
   std::map<std::string, envs::CameraPerturbation> cameras;
   std::map<std::string, double> metrics;  // besides success, by name (Bridge: "grasp" 0 or 1)
 };
@@ -47,6 +52,7 @@ Interval wilson_interval(int successes, int n, double z = 1.959963984540054);
 
 // Appends episodes to DIR/episodes.jsonl; thread-safe. Opening an existing run
 // directory reads the episodes already recorded, so a resumed run skips them.
+// An episode recorded twice (re-run after a policy_error) counts by its last line.
 class ResultStore {
  public:
   ResultStore(const std::string& directory, const nlohmann::json& context);
@@ -55,6 +61,8 @@ class ResultStore {
   ResultStore& operator=(const ResultStore&) = delete;
 
   bool has(const std::string& episode_id) const;
+  // The end reason recorded for the episode ("" if none).
+  std::string end_reason(const std::string& episode_id) const;
   void append(const EpisodeResult& result);    // one line, flushed and fsynced
   std::vector<EpisodeResult> episodes() const;  // every recorded episode
   const std::string& directory() const { return directory_; }
@@ -63,15 +71,16 @@ class ResultStore {
   std::string directory_;
   mutable std::mutex mutex_;
   int fd_ = -1;
-  std::set<std::string> recorded_;
-  std::vector<EpisodeResult> episodes_;
+  std::map<std::string, size_t> recorded_;  // episode id -> index in episodes_
+  std::vector<EpisodeResult> episodes_;      // in first-recorded order, latest line each
+  void record(EpisodeResult result);         // adds or supersedes; mutex_ held
 };
 
 struct Aggregate {
   std::string suite;
   std::string task;              // task id; "all" for the suite row; the group's name for a group row
   bool is_group = false;         // a row averaging the tasks of one group (e.g. every drawer task)
-  int episodes = 0, successes = 0, errors = 0;
+  int episodes = 0, successes = 0, errors = 0;  // errors: end reason "error" or "policy_error"
   double success_rate = 0;       // task: successes / episodes; group and suite: see aggregate()
   Interval ci95;                 // Wilson interval of the pooled episodes
   std::map<std::string, double> metrics;  // mean of each episode metric (e.g. "grasp" rate)

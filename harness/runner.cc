@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "harness/batcher.h"
+#include "policies/remote/remote_policy.h"
 
 namespace harness {
 
@@ -68,10 +69,17 @@ EpisodeResult run_episode(const EpisodeSpec& spec, tasks::EpisodeEnv& env, Polic
         break;
       }
     }
+  } catch (const policies::remote::PolicyError& error) {
+    result.success = false;
+    result.end_reason = "policy_error";
+    result.error = error.what();
   } catch (const std::exception& error) {
     result.success = false;
     result.end_reason = "error";
     result.error = error.what();
+  }
+  if (const auto* remote = dynamic_cast<const policies::remote::RemotePolicy*>(&batcher.policy())) {
+    result.timing = remote->episode_timing(slot);
   }
   result.metrics = env.metrics();
   result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -83,13 +91,17 @@ RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy
   RunStats stats;
   std::vector<const EpisodeSpec*> todo;
   for (const EpisodeSpec& spec : plan) {
-    if (store.has(spec.episode_id)) {
-      ++stats.episodes_skipped;
-    } else {
+    if (!store.has(spec.episode_id)) {
       todo.push_back(&spec);
+    } else if (settings.retry_failed_policy && store.end_reason(spec.episode_id) == "policy_error") {
+      todo.push_back(&spec);
+      ++stats.episodes_retried;
+    } else {
+      ++stats.episodes_skipped;
     }
   }
-  const policies::PolicyInfo info = policy.info();
+  policies::PolicyInfo info = policy.info();
+  if (settings.replan_steps > 0) info.open_loop_steps = settings.replan_steps;
   const int workers = std::max(1, std::min<int>(settings.workers, int(todo.size())));
   PolicyBatcher batcher(policy, workers);
   std::atomic<size_t> next_episode{0};

@@ -18,11 +18,14 @@ struct RunSettings {
   int workers = 1;                       // threads, each with its own environments
   envs::RenderSettings render;           // image size, shadows, GL backend
   bool quiet = false;                    // no per-episode progress lines
+  int replan_steps = 0;                  // actions executed per chunk; 0: the policy's own
+  bool retry_failed_policy = false;      // re-run episodes recorded with end reason "policy_error"
 };
 
 struct RunStats {
   int episodes_run = 0;                  // this invocation (resumed ones excluded)
   int episodes_skipped = 0;              // already in the store
+  int episodes_retried = 0;              // re-run after a recorded policy_error (in episodes_run)
   double wall_time_s = 0;
   long env_steps = 0;                    // control steps including wait steps
   long policy_calls = 0, policy_queries = 0;
@@ -32,7 +35,9 @@ struct RunStats {
 class PolicyBatcher;
 
 // Runs one episode in `env` (already built for spec.task). Never throws for
-// failures inside the episode: they are recorded on the result.
+// failures inside the episode: they are recorded on the result (end reason
+// "policy_error" when a remote policy failed, "error" otherwise). A remote
+// policy's timing for the episode goes to result.timing.
 EpisodeResult run_episode(const EpisodeSpec& spec, tasks::EpisodeEnv& env, PolicyBatcher& batcher,
                           int slot, const policies::PolicyInfo& info, long* env_steps = nullptr);
 

@@ -18,7 +18,7 @@ TEST_CASE("plan: 'libero' stands for the four LIBERO-style suites, other names p
   CHECK(harness::expand_suites({"no_such_suite"}) == std::vector<std::string>{"no_such_suite"});
 }
 
-TEST_CASE("plan: one episode per task and state over all 40 tasks; shards split it exactly") {
+TEST_CASE("plan: one episode per task and state over all 40 tasks, shards split it exactly") {
   harness::PlanSettings settings;
   settings.suites = {"libero"};
   settings.episodes_per_task = 2;

@@ -93,7 +93,7 @@ TEST_CASE("aggregate: per task and per suite with intervals") {
   CHECK(table.find("70.0%") != std::string::npos);
 }
 
-TEST_CASE("aggregate: groups average their tasks, the suite averages groups; metrics and overall") {
+TEST_CASE("aggregate: groups average their tasks, the suite averages groups, with metrics and overall") {
   // Task 0 and 1 form group "coke" (rates 1.0 and 0.5, 4 episodes each); task 2
   // is alone (rate 0.0, 2 episodes). Grasp: task 0 always, task 1 half, task 2 never.
   std::vector<harness::EpisodeResult> episodes;

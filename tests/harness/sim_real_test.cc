@@ -54,7 +54,7 @@ TEST_CASE("sim-real: Pearson against hand-computed values") {
   CHECK_THROWS_AS(harness::pearson({1, 1, 1}, {1, 2, 3}), std::invalid_argument);
 }
 
-TEST_CASE("sim-real: rate files, per task or not, fractions or percents; bad files named") {
+TEST_CASE("sim-real: rate files, per task or not, fractions or percents, bad files named") {
   const auto flat = harness::load_policy_rates(write_file("vla_rates_flat.json", R"({"a": 50, "b": 25.5})"));
   REQUIRE(flat.count(""));
   CHECK(flat.at("").at("a") == doctest::Approx(0.5));

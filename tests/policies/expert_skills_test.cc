@@ -81,7 +81,7 @@ Outcome run_expert(std::shared_ptr<const tasks::TaskDefinition> task, int episod
 
 }  // namespace
 
-TEST_CASE("expert plan: a placement into a closed drawer opens it first; Close comes last") {
+TEST_CASE("expert plan: a placement into a closed drawer opens it first, Close comes last") {
   auto task = expert_task("place_and_close");
   std::unique_ptr<mjModel, decltype(&mj_deleteModel)> model(
       envs::load_model_from_string(task->scene.mjcf), mj_deleteModel);

@@ -79,7 +79,7 @@ TEST_CASE("init states: objects stand on objects and in opened drawers where the
   }
 }
 
-TEST_CASE("init states: sampling is a function of the seed alone; every state is verified") {
+TEST_CASE("init states: sampling is a function of the seed alone, every state is verified") {
   auto task = tasks::load_task("libero_spatial/0", false);
   envs::EnvSettings settings;
   settings.cameras.clear();

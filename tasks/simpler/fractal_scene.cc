@@ -270,10 +270,11 @@ std::string fractal_scene_mjcf(const FractalSceneSettings& settings) {
   const Look look = look_of(settings.variant);
   const envs::MjcfParts robot = envs::google_robot_mjcf(settings.robot);
 
-  // Overhead camera on the robot's head, looking forward and down.
+  // Overhead camera on the robot's head, looking forward and down, far enough
+  // in front of the head's lens block that the tilted view clears it.
   const double yaw = settings.robot.base_yaw;
   const auto& base = settings.robot.base_position;
-  const Vec3 head_offset{envs::kGoogleRobotHead[0] + 0.025, envs::kGoogleRobotHead[1],
+  const Vec3 head_offset{envs::kGoogleRobotHead[0] + 0.05, envs::kGoogleRobotHead[1],
                          envs::kGoogleRobotHead[2] - 0.01};
   const Vec3 head = yaw_rotate(head_offset, yaw);
   const Vec3 camera{base[0] + head[0], base[1] + head[1], base[2] + head[2]};

@@ -1,5 +1,6 @@
 #include "envs/env.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -29,6 +30,81 @@ std::array<double, 3> quat_to_axis_angle(const double quat[4]) {
   if (sin_half < 1e-12) return {0, 0, 0};
   const double angle = 2 * std::atan2(sin_half, w);
   return {x / sin_half * angle, y / sin_half * angle, z / sin_half * angle};
+}
+
+namespace {
+
+// Where the ray from `origin` along unit `direction` first meets a geom welded
+// to the world (the table, not the objects or the robot in front of it).
+std::array<double, 3> first_static_hit(const mjModel* m, const mjData* d, const double origin[3],
+                                       const double direction[3], const char* camera_name) {
+  double point[3] = {origin[0], origin[1], origin[2]};
+  for (int pass = 0; pass < 64; ++pass) {
+    int geom = -1;
+    const mjtNum distance = mj_ray(m, d, point, direction, nullptr, 1, -1, &geom);
+    if (geom < 0 || distance < 0) break;
+    for (int i = 0; i < 3; ++i) point[i] += distance * direction[i];
+    if (m->body_weldid[m->geom_bodyid[geom]] == 0) return {point[0], point[1], point[2]};
+    // A moving geom: continue just past it.
+    for (int i = 0; i < 3; ++i) point[i] += 1e-6 * direction[i];
+  }
+  throw std::runtime_error(std::string("camera '") + (camera_name ? camera_name : "?") +
+                           "': its optical axis meets no static geom; give the orbit a look-at point");
+}
+
+}  // namespace
+
+void orbit_camera(mjModel* m, const mjData* d, int camera, const CameraPerturbation& perturbation) {
+  // The camera's world pose from its body's pose (kinematics done) and its local pose.
+  const int body = m->cam_bodyid[camera];
+  const double* body_pos = d->xpos + 3 * body;
+  const double* body_quat = d->xquat + 4 * body;
+  double position[3], orientation[4];
+  mju_rotVecQuat(position, m->cam_pos + 3 * camera, body_quat);
+  mju_addTo3(position, body_pos);
+  mju_mulQuat(orientation, body_quat, m->cam_quat + 4 * camera);
+  std::array<double, 3> look_at = perturbation.look_at;
+  if (!std::isfinite(look_at[0]) || !std::isfinite(look_at[1]) || !std::isfinite(look_at[2])) {
+    // Cameras look along their -z axis.
+    const double minus_z[3] = {0, 0, -1};
+    double forward[3];
+    mju_rotVecQuat(forward, minus_z, orientation);
+    look_at = first_static_hit(m, d, position, forward, mj_id2name(m, mjOBJ_CAMERA, camera));
+  }
+  double offset[3];
+  mju_sub3(offset, position, look_at.data());
+  const double distance = mju_norm3(offset);
+  if (distance < 1e-9) throw std::runtime_error("camera orbit: the camera sits on its look-at point");
+
+  // Azimuth about the world vertical, then elevation about the horizontal axis
+  // across the view (kept within +/-89 degrees of the horizontal).
+  const double vertical[3] = {0, 0, 1};
+  double azimuth_quat[4], elevation_quat[4] = {1, 0, 0, 0}, turned[3];
+  mju_axisAngle2Quat(azimuth_quat, vertical, perturbation.azimuth);
+  mju_rotVecQuat(turned, offset, azimuth_quat);
+  double across[3];
+  mju_cross(across, turned, vertical);
+  if (mju_normalize3(across) > 1e-9) {
+    const double limit = 89 * mjPI / 180;
+    const double current = std::asin(std::clamp(turned[2] / distance, -1.0, 1.0));
+    const double target = std::clamp(current + perturbation.elevation, -limit, limit);
+    mju_axisAngle2Quat(elevation_quat, across, target - current);
+  }
+  double turn[4], moved[3];
+  mju_mulQuat(turn, elevation_quat, azimuth_quat);
+  mju_rotVecQuat(moved, offset, turn);
+  mju_scl3(moved, moved, perturbation.distance_scale);
+  double new_position[3], new_orientation[4];
+  mju_add3(new_position, look_at.data(), moved);
+  mju_mulQuat(new_orientation, turn, orientation);
+
+  // Back into the body's frame.
+  double body_inverse[4], relative[3];
+  mju_negQuat(body_inverse, body_quat);
+  mju_sub3(relative, new_position, body_pos);
+  mju_rotVecQuat(m->cam_pos + 3 * camera, relative, body_inverse);
+  mju_mulQuat(m->cam_quat + 4 * camera, body_inverse, new_orientation);
+  mju_normalize4(m->cam_quat + 4 * camera);
 }
 
 Env::Env(const std::string& mjcf, EnvSettings settings)
@@ -108,9 +184,16 @@ const Observation& Env::reset(const ResetSpec& spec) {
   std::copy(camera_pos0_.begin(), camera_pos0_.end(), m->cam_pos);
   std::copy(camera_quat0_.begin(), camera_quat0_.end(), m->cam_quat);
   std::copy(camera_fovy0_.begin(), camera_fovy0_.end(), m->cam_fovy);
+  // An orbit needs the bodies (cameras' parents) and the static scene placed.
+  bool kinematics_done = false;
   for (const auto& [name, perturbation] : spec.cameras) {
     const int id = camera_id(name);
     if (id < 0) throw std::runtime_error("camera perturbation for unknown camera '" + name + "'");
+    if (perturbation.has_orbit()) {
+      if (!kinematics_done) mj_kinematics(m, d);
+      kinematics_done = true;
+      orbit_camera(m, d, id, perturbation);
+    }
     for (int i = 0; i < 3; ++i) m->cam_pos[3 * id + i] += perturbation.position_offset[i];
     // Rotation offset as roll, pitch, yaw about the camera's own x, y, z axes.
     double quat[4] = {1, 0, 0, 0}, axis_quat[4], tmp[4];

@@ -105,6 +105,13 @@ class Env {
 // Throws std::runtime_error with MuJoCo's error message.
 mjModel* load_model_from_string(const std::string& mjcf);
 
+// Moves camera `camera` of `m` on the sphere about its look-at point by the
+// orbit of `perturbation` (azimuth, elevation, distance_scale), still looking
+// at the point; the look-at point defaults to where the optical axis meets the
+// static scene. Body poses in `d` must be current (mj_kinematics). Throws
+// std::runtime_error when there is no look-at point.
+void orbit_camera(mjModel* m, const mjData* d, int camera, const CameraPerturbation& perturbation);
+
 // Axis-angle vector (axis * angle, rad) of a unit quaternion (w, x, y, z).
 std::array<double, 3> quat_to_axis_angle(const double quat[4]);
 

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,11 +45,25 @@ struct Observation {
   int skill_index = -1;
 };
 
-// A camera's pose change for one episode, drawn from a CameraRandomization.
+// A camera's pose change for one episode, drawn from a CameraRandomization
+// or a camera level. The orbit (azimuth, elevation, distance) is applied
+// first, then the position and rotation offsets and the fovy change.
 struct CameraPerturbation {
   std::array<double, 3> position_offset{};  // m, world frame
   std::array<double, 3> rotation_offset{};  // rad, roll/pitch/yaw about the camera's own axes
   double fovy_delta = 0;                    // degrees
+  // Orbit: the camera moves on a sphere about its look-at point and keeps looking at it.
+  double azimuth = 0;                       // rad, about the vertical through the look-at point
+  double elevation = 0;                     // rad, camera raised (negative: lowered) on the sphere
+  double distance_scale = 1;                // factor on the camera to look-at distance
+  // m, world frame: the point the orbit turns about; NaN: where the camera's
+  // optical axis meets the static scene (the table) at reset.
+  std::array<double, 3> look_at{std::numeric_limits<double>::quiet_NaN(),
+                                std::numeric_limits<double>::quiet_NaN(),
+                                std::numeric_limits<double>::quiet_NaN()};
+  int level = -1;                           // camera level it was drawn from; -1: custom values
+  std::string mode;                         // "orbit" or "free" for a level; "": custom values
+  bool has_orbit() const { return azimuth != 0 || elevation != 0 || distance_scale != 1; }
 };
 
 // How to draw a CameraPerturbation per episode (uniform in +/- each bound).

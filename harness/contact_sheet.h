@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "envs/types.h"
@@ -29,5 +30,20 @@ envs::Image make_contact_sheet(const std::vector<envs::Image>& cells,
 // Draws `text` at (x, y) (top-left) in white on a dark patch, `scale` px per
 // font pixel; clipped at the image border.
 void draw_label(envs::Image* image, int x, int y, const std::string& text, int scale);
+
+// Text in a 5x7 font: capital letters (lower case is drawn in capitals),
+// digits and common punctuation; other characters are drawn as '?'. Each
+// character advances 6 font pixels. Nothing is allocated.
+inline constexpr int kTextGlyphWidth = 5;
+inline constexpr int kTextGlyphHeight = 7;
+void draw_text(envs::Image* image, int x, int y, std::string_view text, int scale,
+               const std::array<uint8_t, 3>& color = {255, 255, 255});
+// Width in px of `text` drawn at `scale`.
+int text_width(std::string_view text, int scale);
+// Halves the brightness of a rectangle (a backdrop that keeps text readable); clipped.
+void darken(envs::Image* image, int x, int y, int width, int height);
+// Splits `text` at spaces into lines of at most `max_chars` characters (a
+// longer word is cut).
+std::vector<std::string> wrap_text(const std::string& text, int max_chars);
 
 }  // namespace harness

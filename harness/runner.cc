@@ -7,7 +7,10 @@
 #include <memory>
 #include <thread>
 
+#include <unistd.h>
+
 #include "harness/batcher.h"
+#include "harness/progress.h"
 #include "policies/remote/remote_policy.h"
 
 namespace harness {
@@ -40,7 +43,8 @@ EpisodeResult result_for(const EpisodeSpec& spec) {
 }  // namespace
 
 EpisodeResult run_episode(const EpisodeSpec& spec, tasks::EpisodeEnv& env, PolicyBatcher& batcher,
-                          int slot, const policies::PolicyInfo& info, long* env_steps) {
+                          int slot, const policies::PolicyInfo& info, long* env_steps,
+                          EpisodeRecorder* recorder) {
   EpisodeResult result = result_for(spec);
   const auto start = std::chrono::steady_clock::now();
   const tasks::Protocol& protocol = spec.task->protocol;
@@ -50,6 +54,7 @@ EpisodeResult run_episode(const EpisodeSpec& spec, tasks::EpisodeEnv& env, Polic
     const envs::Action no_op{0, 0, 0, 0, 0, 0, -1};
     for (int i = 0; i < protocol.wait_steps; ++i) observation = env.step(no_op).observation;
     if (env_steps) *env_steps += protocol.wait_steps;
+    if (recorder) recorder->begin(spec, env);
     policies::ActionChunk chunk;
     size_t next = 0;
     const size_t open_loop = size_t(std::max(1, info.open_loop_steps));
@@ -63,6 +68,7 @@ EpisodeResult run_episode(const EpisodeSpec& spec, tasks::EpisodeEnv& env, Polic
       observation = step.observation;
       ++result.steps;
       if (env_steps) ++*env_steps;
+      if (recorder) recorder->frame(env, result.steps);
       if (step.success) {
         result.success = true;
         result.end_reason = "success";
@@ -82,6 +88,7 @@ EpisodeResult run_episode(const EpisodeSpec& spec, tasks::EpisodeEnv& env, Polic
     result.timing = remote->episode_timing(slot);
   }
   result.metrics = env.metrics();
+  if (recorder) recorder->end(result);
   result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
@@ -109,6 +116,13 @@ RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy
   std::atomic<int> finished{0};
   std::mutex print_mutex;
   const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<Progress> progress;
+  if (!settings.quiet) {
+    ProgressSettings progress_settings;
+    progress_settings.live = !settings.verbose && isatty(fileno(stderr));
+    progress = std::make_unique<Progress>(int(plan.size()), int(plan.size() - todo.size()), stderr,
+                                          progress_settings);
+  }
 
   auto worker = [&](int slot) {
     // The environment of the task at hand, built on this thread (its GL context
@@ -117,16 +131,23 @@ RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy
     std::unique_ptr<tasks::EpisodeEnv> env;
     std::string env_task;
     long steps = 0;
+    std::unique_ptr<EpisodeRecorder> recorder;  // made with each environment
     for (size_t i = next_episode++; i < todo.size(); i = next_episode++) {
       const EpisodeSpec& spec = *todo[i];
       EpisodeResult result;
+      long episode_steps = 0;
       try {
         if (!env || env_task != spec.task->key) {
+          // The video renderer belongs to the old environment's model.
+          recorder.reset();
+          if (settings.videos.enabled()) recorder = std::make_unique<EpisodeRecorder>(settings.videos);
           env.reset();
           env_task = spec.task->key;
           env = tasks::make_episode_env(spec.task, env_settings_for(info, settings.render));
         }
-        result = run_episode(spec, *env, batcher, slot, info, &steps);
+        const long steps_before = steps;
+        result = run_episode(spec, *env, batcher, slot, info, &steps, recorder.get());
+        episode_steps = steps - steps_before;
       } catch (const std::exception& error) {
         // Building this task's environment failed: recorded on the episode.
         result = result_for(spec);
@@ -135,7 +156,8 @@ RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy
       }
       store.append(result);
       const int done = ++finished;
-      if (!settings.quiet) {
+      if (progress) progress->episode_done(result.success, episode_steps);
+      if (settings.verbose && !settings.quiet) {
         std::lock_guard lock(print_mutex);
         std::fprintf(stderr, "[%d/%zu] %s: %s in %d steps (%.1f s)%s%s\n", done, todo.size(),
                      result.episode_id.c_str(), result.success ? "success" : "failure",
@@ -150,6 +172,7 @@ RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy
   std::vector<std::thread> threads;
   for (int slot = 0; slot < workers; ++slot) threads.emplace_back(worker, slot);
   for (std::thread& thread : threads) thread.join();
+  if (progress) progress->finish();
 
   stats.episodes_run = int(todo.size());
   stats.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -10,6 +10,7 @@
 #include "tasks/episode_env.h"
 #include "harness/plan.h"
 #include "harness/results.h"
+#include "harness/video.h"
 #include "policies/policy.h"
 
 namespace harness {
@@ -17,7 +18,9 @@ namespace harness {
 struct RunSettings {
   int workers = 1;                       // threads, each with its own environments
   envs::RenderSettings render;           // image size, shadows, GL backend
-  bool quiet = false;                    // no per-episode progress lines
+  bool quiet = false;                    // no progress output at all
+  bool verbose = false;                  // one line per finished episode (progress as plain lines)
+  VideoSettings videos;                  // which episodes get an MP4 (none by default)
   int replan_steps = 0;                  // actions executed per chunk; 0: the policy's own
   bool retry_failed_policy = false;      // re-run episodes recorded with end reason "policy_error"
 };
@@ -38,9 +41,13 @@ class PolicyBatcher;
 // failures inside the episode: they are recorded on the result (end reason
 // "policy_error" when a remote policy failed, "error" otherwise). A remote
 // policy's timing for the episode goes to result.timing.
+// With `recorder`, the episode's video is made if the recorder chooses it.
 EpisodeResult run_episode(const EpisodeSpec& spec, tasks::EpisodeEnv& env, PolicyBatcher& batcher,
-                          int slot, const policies::PolicyInfo& info, long* env_steps = nullptr);
+                          int slot, const policies::PolicyInfo& info, long* env_steps = nullptr,
+                          EpisodeRecorder* recorder = nullptr);
 
+// Progress goes to stderr: a live line on a terminal, plain lines otherwise
+// (settings.quiet: none); settings.verbose adds a line per episode.
 RunStats run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy,
                   ResultStore& store, const RunSettings& settings);
 

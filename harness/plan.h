@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "envs/types.h"
 #include "tasks/suite.h"
 
@@ -29,9 +31,15 @@ struct PlanSettings {
   int episodes_per_task = 0;              // 0: the suite protocol's count
   uint64_t seed = 7;                      // run seed
   envs::CameraRandomization camera;       // applied to "agentview" when non-zero
+  int camera_level = -1;                  // 0..5: agentview drawn from this camera level; -1: none
+  std::string camera_mode = "orbit";      // with camera_level: "orbit" or "free"
   int shard_index = 0;                    // this process runs episodes with index % count == index
-  int shard_count = 1;
+  int shard_count = 1;                    // slices the plan is cut into (--shard K/N)
 };
+
+// "K/N" -> shard_index K, shard_count N. Throws std::runtime_error naming `flag`
+// unless 0 <= K < N.
+void parse_shard(const std::string& text, PlanSettings* settings, const std::string& flag = "--shard");
 
 // Suite names with families expanded: "libero" stands for every suite of the
 // libero family, in registry order; other names pass through unchanged.
@@ -41,6 +49,31 @@ std::vector<std::string> expand_suites(const std::vector<std::string>& names);
 // suites or task ids (listing the valid ones) and for more episodes per task
 // than stored initial states.
 std::vector<EpisodeSpec> make_plan(const PlanSettings& settings);
+
+// The record of a run's plan, kept in its context block as "plan": the settings
+// that make it ("policy", "suites", "tasks", "episodes_per_task", "seed",
+// "camera", "shard" as "K/N"), "episodes" (how many the whole plan has),
+// "plan_id" (a hash over the whole plan's ordered episode ids with their camera
+// perturbations, every task's protocol and instruction, the policy spec, seed and
+// camera settings: equal for every shard of one plan) and "fingerprint" (plan_id
+// and shard). `policy_spec` should have its credentials removed.
+// `whole_plan`, if given, is make_plan(settings) without the shard (saves building it twice).
+nlohmann::json describe_plan(const PlanSettings& settings, const std::string& policy_spec,
+                             const std::vector<EpisodeSpec>* whole_plan = nullptr);
+
+// One way two plan records differ: the setting's name and its value in each.
+struct PlanDifference {
+  std::string field;            // "policy", "suites", "tasks", "episodes_per_task", "seed", "camera", "shard", "episodes"
+  std::string first, second;    // the values, as text
+};
+
+// How two plan records (see describe_plan) differ; empty if they are the same
+// plan. With `ignore_shard`, shards of one plan count as the same plan.
+std::vector<PlanDifference> plan_differences(const nlohmann::json& first, const nlohmann::json& second,
+                                             bool ignore_shard = false);
+
+// The settings a plan record was made from (shard included), for rebuilding it.
+PlanSettings plan_settings_from(const nlohmann::json& record);
 
 // The camera perturbation of one episode, drawn from its own seed.
 envs::CameraPerturbation draw_camera_perturbation(const envs::CameraRandomization& randomization,

@@ -1,34 +1,27 @@
 #include "harness/results.h"
 
 #include <fcntl.h>
+#include <mujoco/mujoco.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
-#include <mujoco/mujoco.h>
-
+#include "harness/camera_levels.h"
 #include "harness/version.h"
 
 namespace harness {
 
-namespace {
-
-nlohmann::json camera_json(const envs::CameraPerturbation& camera) {
-  return {{"position_offset", camera.position_offset},
-          {"rotation_offset", camera.rotation_offset},
-          {"fovy_delta", camera.fovy_delta}};
-}
-
-}  // namespace
 
 nlohmann::json to_json(const EpisodeResult& result) {
   nlohmann::json json = {{"episode_id", result.episode_id},
@@ -45,7 +38,7 @@ nlohmann::json to_json(const EpisodeResult& result) {
   if (!result.timing.empty()) json["timing"] = result.timing;
   if (!result.cameras.empty()) {
     nlohmann::json cameras = nlohmann::json::object();
-    for (const auto& [name, camera] : result.cameras) cameras[name] = camera_json(camera);
+    for (const auto& [name, camera] : result.cameras) cameras[name] = camera_to_json(camera);
     json["camera_perturbation"] = cameras;
   }
   return json;
@@ -67,10 +60,7 @@ EpisodeResult episode_from_json(const nlohmann::json& json) {
   if (json.contains("timing")) result.timing = json["timing"].get<std::map<std::string, double>>();
   if (json.contains("camera_perturbation")) {
     for (const auto& [name, camera] : json["camera_perturbation"].items()) {
-      envs::CameraPerturbation& p = result.cameras[name];
-      p.position_offset = camera.at("position_offset").get<std::array<double, 3>>();
-      p.rotation_offset = camera.at("rotation_offset").get<std::array<double, 3>>();
-      p.fovy_delta = camera.at("fovy_delta").get<double>();
+      result.cameras[name] = camera_from_json(camera);
     }
   }
   return result;
@@ -103,39 +93,113 @@ Interval wilson_interval(int successes, int n, double z) {
   return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
 }
 
+RecordedRun read_run(const std::string& directory) {
+  const std::string path = directory + "/episodes.jsonl";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path + ": no such results file");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw std::runtime_error("cannot read " + path);
+  RecordedRun run;
+  const size_t last_newline = text.rfind('\n');
+  run.complete_bytes = last_newline == std::string::npos ? 0 : last_newline + 1;
+  run.torn_bytes = text.size() - run.complete_bytes;
+  std::map<std::string, size_t> index;  // episode id -> position in run.episodes
+  int line_number = 0;
+  for (size_t begin = 0; begin < run.complete_bytes;) {
+    const size_t end = text.find('\n', begin);
+    const std::string line = text.substr(begin, end - begin);
+    begin = end + 1;
+    ++line_number;
+    if (line.empty()) continue;
+    nlohmann::json json;
+    try {
+      json = nlohmann::json::parse(line);
+    } catch (const std::exception&) {
+      throw std::runtime_error(path + ":" + std::to_string(line_number) + ": not valid JSON");
+    }
+    if (!run.has_context) {
+      if (!json.is_object() || !json.contains("context")) {
+        throw std::runtime_error(
+            path + ":" + std::to_string(line_number) +
+            ": expected the {\"context\": ...} line of a vla-harness results file");
+      }
+      run.context = json["context"];
+      run.has_context = true;
+      continue;
+    }
+    EpisodeResult episode;
+    try {
+      episode = episode_from_json(json);
+    } catch (const std::exception& error) {
+      throw std::runtime_error(path + ":" + std::to_string(line_number) +
+                               ": not an episode: " + error.what());
+    }
+    const auto [it, inserted] = index.try_emplace(episode.episode_id, run.episodes.size());
+    if (inserted) {
+      run.episodes.push_back(std::move(episode));
+    } else {
+      run.episodes[it->second] = std::move(episode);
+    }
+  }
+  return run;
+}
+
 ResultStore::ResultStore(const std::string& directory, const nlohmann::json& context)
-    : directory_(directory) {
+    : directory_(directory), context_(context) {
   std::error_code error;
   std::filesystem::create_directories(directory, error);
   if (error) throw std::runtime_error("cannot create results directory " + directory + ": " + error.message());
   const std::string path = directory + "/episodes.jsonl";
-  // Resume: read what a previous (possibly killed) run recorded.
-  if (std::ifstream in(path); in) {
-    std::string line;
-    int line_number = 0;
-    while (std::getline(in, line)) {
-      ++line_number;
-      if (line.empty()) continue;
-      nlohmann::json json;
-      try {
-        json = nlohmann::json::parse(line);
-      } catch (const std::exception&) {
-        // A line cut short by a kill is the only malformed line we accept: the last one.
-        if (in.peek() == EOF) break;
-        throw std::runtime_error(path + ":" + std::to_string(line_number) + ": not valid JSON");
-      }
-      if (json.contains("context")) continue;
-      record(episode_from_json(json));
-    }
-  }
-  const bool fresh = episodes_.empty() && !std::filesystem::exists(path);
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) throw std::runtime_error("cannot open " + path + " for appending");
-  if (fresh) {
-    const std::string header = nlohmann::json{{"context", context}}.dump() + "\n";
-    if (::write(fd_, header.data(), header.size()) != ssize_t(header.size())) {
-      throw std::runtime_error("cannot write " + path);
+  try {
+    // One writer per directory: a second process would interleave its lines.
+    struct flock lock = {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    if (::fcntl(fd_, F_SETLK, &lock) != 0 && (errno == EACCES || errno == EAGAIN)) {
+      throw std::runtime_error(directory + " is being written by another vla-harness process");
     }
+    // Resume: read what a previous (possibly killed) run recorded.
+    const RecordedRun recorded = read_run(directory);
+    if (recorded.has_context) {
+      if (recorded.context.is_object() && recorded.context.contains("plan") &&
+          context.is_object() && context.contains("plan")) {
+        const auto differences = plan_differences(recorded.context["plan"], context["plan"]);
+        if (!differences.empty()) {
+          std::string message = directory + " was recorded with ";
+          for (size_t i = 0; i < differences.size(); ++i) {
+            const PlanDifference& d = differences[i];
+            message +=
+                (i ? "; " : "") + d.field + " " + d.first + ", this run asks for " + d.second;
+          }
+          throw std::runtime_error(message + ". Use another --out, or remove " + directory +
+                                   " to start over");
+        }
+      }
+      context_ = recorded.context;
+    }
+    for (const EpisodeResult& episode : recorded.episodes) record(episode);
+    // A line cut short by a kill is discarded, so the next line starts clean.
+    if (recorded.torn_bytes > 0) {
+      if (::ftruncate(fd_, off_t(recorded.complete_bytes)) != 0) {
+        throw std::runtime_error("cannot cut the torn last line off " + path);
+      }
+      torn_bytes_discarded_ = recorded.torn_bytes;
+      std::fprintf(stderr, "%s: discarded a torn last line (%zu bytes, cut short by a kill)\n",
+                   path.c_str(), recorded.torn_bytes);
+    }
+    if (!recorded.has_context) {
+      const std::string header = nlohmann::json{{"context", context}}.dump() + "\n";
+      if (::write(fd_, header.data(), header.size()) != ssize_t(header.size()) ||
+          ::fsync(fd_) != 0) {
+        throw std::runtime_error("cannot write " + path);
+      }
+    }
+  } catch (...) {
+    ::close(fd_);
+    fd_ = -1;
+    throw;
   }
 }
 
@@ -198,16 +262,20 @@ std::vector<Aggregate> aggregate(const std::vector<EpisodeResult>& episodes,
     total.successes += row.successes;
     total.errors += row.errors;
   };
-  // Mean of the members' success rates and metrics, Wilson interval of the pooled episodes.
+  // Mean of the members' success rates, and of each metric over the members
+  // that have it; Wilson interval of the pooled episodes.
   auto average = [](Aggregate& total, const std::vector<const Aggregate*>& members) {
     total.success_rate = 0;
     total.metrics.clear();
+    std::map<std::string, int> counts;
     for (const Aggregate* member : members) {
       total.success_rate += member->success_rate / members.size();
       for (const auto& [name, value] : member->metrics) {
-        total.metrics[name] += value / members.size();
+        total.metrics[name] += value;
+        ++counts[name];
       }
     }
+    for (auto& [name, value] : total.metrics) value /= counts[name];
     total.ci95 = wilson_interval(total.successes, total.episodes);
   };
   std::vector<Aggregate> rows;
@@ -251,8 +319,11 @@ std::vector<Aggregate> aggregate(const std::vector<EpisodeResult>& episodes,
       average(total, task_rows);
       total.success_rate = double(total.successes) / total.episodes;
     }
-    // SimplerEnv's "overall" for suites with a grasp metric: mean of grasp and success.
-    if (total.metrics.count("grasp")) {
+    // SimplerEnv's "overall" for suites whose every task has a grasp metric
+    // (Bridge): mean of grasp and success.
+    const bool all_grasp = std::all_of(by_task[suite].begin(), by_task[suite].end(),
+                                       [](const auto& task) { return task.second.metrics.count("grasp") > 0; });
+    if (all_grasp) {
       total.metrics["overall"] = 0.5 * (total.metrics["grasp"] + total.success_rate);
     }
     rows.push_back(total);

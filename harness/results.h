@@ -50,9 +50,28 @@ struct Interval {
 };
 Interval wilson_interval(int successes, int n, double z = 1.959963984540054);
 
+// A run directory's episodes.jsonl as read, without changing it.
+struct RecordedRun {
+  nlohmann::json context;              // the first line's context block
+  bool has_context = false;            // false for an empty file (or one holding only a torn line)
+  std::vector<EpisodeResult> episodes;  // in first-recorded order, latest line each
+  size_t complete_bytes = 0;           // file length up to the end of the last complete line
+  size_t torn_bytes = 0;               // bytes after it: a line cut short by a kill, not data
+};
+
+// Reads DIR/episodes.jsonl. A last line without its newline is torn (the writer
+// was killed mid-line) and is skipped, never parsed. Throws std::runtime_error
+// naming the file and line for a malformed complete line, a first line that is
+// not the context block, or a missing file.
+RecordedRun read_run(const std::string& directory);
+
 // Appends episodes to DIR/episodes.jsonl; thread-safe. Opening an existing run
 // directory reads the episodes already recorded, so a resumed run skips them.
 // An episode recorded twice (re-run after a policy_error) counts by its last line.
+// A torn last line is cut off the file before anything is appended. If both the
+// recorded context and `context` carry a "plan" record (describe_plan) and they
+// differ, the constructor throws std::runtime_error naming what differs. While a
+// store is open, another process cannot open one on the same directory.
 class ResultStore {
  public:
   ResultStore(const std::string& directory, const nlohmann::json& context);
@@ -66,9 +85,14 @@ class ResultStore {
   void append(const EpisodeResult& result);    // one line, flushed and fsynced
   std::vector<EpisodeResult> episodes() const;  // every recorded episode
   const std::string& directory() const { return directory_; }
+  // The context block the file starts with (the recorded one when resuming).
+  const nlohmann::json& context() const { return context_; }
+  size_t torn_bytes_discarded() const { return torn_bytes_discarded_; }
 
  private:
   std::string directory_;
+  nlohmann::json context_;
+  size_t torn_bytes_discarded_ = 0;
   mutable std::mutex mutex_;
   int fd_ = -1;
   std::map<std::string, size_t> recorded_;  // episode id -> index in episodes_

@@ -15,6 +15,8 @@ packages=(
   libosmesa6-dev libpng-dev libicu-dev
   libboost-dev libmsgpack-cxx-dev cppzmq-dev libzmq3-dev
   python3 python3-numpy python3-msgpack python3-websockets
+  ffmpeg
+  slurmctld slurmd slurm-client munge
 )
 missing=()
 for p in "${packages[@]}"; do

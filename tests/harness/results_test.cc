@@ -121,6 +121,15 @@ TEST_CASE("aggregate: groups average their tasks, the suite averages groups, wit
   const std::string table = harness::format_table(rows);
   CHECK(table.find("[coke]") != std::string::npos);
   CHECK(table.find("grasp") != std::string::npos);
+  // A task without the metric (a drawer task) neither dilutes its mean nor
+  // gets an "overall" made.
+  for (auto& result : episodes) {
+    if (result.task_id == 2) result.metrics.clear();
+  }
+  const auto partial = harness::aggregate(
+      episodes, [](const std::string&, int task) { return task < 2 ? "coke" : ""; });
+  CHECK(partial.back().metrics.at("grasp") == doctest::Approx(0.75));
+  CHECK_FALSE(partial.back().metrics.count("overall"));
   // A run's episode metrics survive the store's round trip.
   const harness::EpisodeResult back = harness::episode_from_json(harness::to_json(episodes[5]));
   CHECK(back.metrics.at("grasp") == doctest::Approx(1));

@@ -16,12 +16,16 @@
 
 #include "envs/render.h"
 #include "harness/contact_sheet.h"
+#include "harness/merge.h"
 #include "harness/plan.h"
 #include "harness/registry.h"
 #include "harness/results.h"
 #include "harness/runner.h"
 #include "harness/serve.h"
-#include "harness/sim_real.h"
+#include "harness/sweep.h"
+#include "harness/video.h"
+#include "harness/report.h"
+#include "harness/slurm.h"
 #include "tasks/init_states.h"
 #include "tasks/episode_env.h"
 #ifdef VLA_WITH_TORCH
@@ -95,7 +99,18 @@ int main(int argc, char** argv) {
                    "Agentview rotation perturbation, +/- rad per axis");
   eval->add_option("--camera-fovy", plan_settings.camera.fovy, "Agentview field-of-view perturbation, +/- deg");
   eval->add_option("--shard", shard_text, "Run slice K/N of the plan (e.g. 0/4)");
-  eval->add_flag("--quiet", quiet, "No per-episode progress lines");
+  eval->add_flag("--quiet", quiet, "No progress output");
+  bool verbose = false;
+  std::string videos_text;
+  eval->add_option("--camera-level", plan_settings.camera_level,
+                   "Agentview pose randomization level 0..5 (level 5: LIBERO-Plus' hardest camera variants)")
+      ->check(CLI::Range(0, 5));
+  eval->add_option("--camera-mode", plan_settings.camera_mode,
+                   "With --camera-level: orbit (around the look-at point) or free (position and rotation offsets)")
+      ->capture_default_str();
+  eval->add_option("--videos", videos_text,
+                   "MP4 videos of the first N episodes of each task, or 'failures' (DIR/videos; needs ffmpeg)");
+  eval->add_flag("--verbose", verbose, "One line per finished episode (progress as plain lines)");
   int replan_steps = 0;
   bool retry_failed_policy = false;
   eval->add_option("--replan-steps", replan_steps,
@@ -137,19 +152,12 @@ int main(int argc, char** argv) {
   init_states->add_option("--out", init_out, "Output file (default: the task's stored file)");
   auto* policies_command = app.add_subcommand("policies", "List policies");
 
-  // report: how a sweep's per-policy success rates rank policies against a reference
-  auto* report = app.add_subcommand(
-      "report", "Compare per-policy success rates with a reference: MMRV(sim, real) and Pearson r");
-  std::string report_sim, report_real;
-  std::vector<std::string> report_sim_runs;
-  report->add_option("--sim", report_sim,
-                     "JSON rates {\"policy\": rate} or {\"task\": {\"policy\": rate}} from simulation");
-  report->add_option("--sim-run", report_sim_runs,
-                     "POLICY=RUN_DIR: a run's suite success rate as POLICY's simulated rate (repeatable)");
-  report->add_option("--real", report_real, "JSON rates of the reference (same shapes as --sim)")
-      ->required();
+  harness::add_report_command(app);
 
   harness::add_serve_command(app, [](const std::string& spec) { return harness::make_policy(spec); });
+  harness::add_sweep_command(app);
+  harness::add_merge_command(app);
+  harness::add_slurm_command(app);
 #ifdef VLA_WITH_TORCH
   policies::dream_vla::add_cli_commands(app);
 #endif
@@ -165,12 +173,7 @@ int main(int argc, char** argv) {
       plan_settings.task_ids = parse_task_ids(tasks_text);
       plan_settings.episodes_per_task = episodes_per_task;
       plan_settings.seed = seed;
-      if (!shard_text.empty()) {
-        if (std::sscanf(shard_text.c_str(), "%d/%d", &plan_settings.shard_index,
-                        &plan_settings.shard_count) != 2) {
-          throw std::runtime_error("--shard: expected K/N, got '" + shard_text + "'");
-        }
-      }
+      if (!shard_text.empty()) harness::parse_shard(shard_text, &plan_settings);
       if (workers < 1) throw std::runtime_error("--workers must be at least 1");
       const auto plan = harness::make_plan(plan_settings);
       // Remote policies map observations by the run's task family (one per run).
@@ -199,21 +202,30 @@ int main(int argc, char** argv) {
         out_dir = "results/runs/" + suites_text + "-" + name;
       }
       // Remote policy credentials stay out of the result files.
-      std::string recorded_command_line = command_line;
-      for (const std::string secret : {"api_key=", "api_token="}) {
-        for (size_t at = recorded_command_line.find(secret); at != std::string::npos;
-             at = recorded_command_line.find(secret, at + 1)) {
-          const size_t start = at + secret.size();
-          const size_t end = recorded_command_line.find_first_of("& '\"", start);
-          recorded_command_line.replace(start, end == std::string::npos ? std::string::npos : end - start,
-                                        "REDACTED");
+      auto redact = [](std::string text) {
+        for (const std::string secret : {"api_key=", "api_token="}) {
+          for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 1)) {
+            const size_t start = at + secret.size();
+            const size_t end = text.find_first_of("& '\"", start);
+            text.replace(start, end == std::string::npos ? std::string::npos : end - start, "REDACTED");
+          }
         }
-      }
-      const auto context = harness::make_context(recorded_command_line, policy->info().name);
+        return text;
+      };
+      auto context = harness::make_context(redact(command_line), policy->info().name);
+      // The plan record: resuming into this --out with another plan is refused.
+      context["plan"] = harness::describe_plan(plan_settings, redact(policy_spec),
+                                               plan_settings.shard_count == 1 ? &plan : nullptr);
       harness::ResultStore store(out_dir, context);
       harness::RunSettings run_settings;
       run_settings.workers = workers;
       run_settings.quiet = quiet;
+      run_settings.verbose = verbose;
+      if (!videos_text.empty()) {
+        run_settings.videos = harness::parse_videos_option(videos_text);
+        run_settings.videos.directory = (std::filesystem::path(out_dir) / "videos").string();
+        if (run_settings.videos.enabled()) harness::check_ffmpeg(run_settings.videos.ffmpeg);
+      }
       run_settings.replan_steps = replan_steps;
       run_settings.retry_failed_policy = retry_failed_policy;
       run_settings.render.backend = envs::parse_gl_backend(gl_backend);
@@ -376,41 +388,6 @@ int main(int argc, char** argv) {
                                {"tasks", task_list}});
       }
       if (tasks_json) std::printf("%s\n", nlohmann::json{{"suites", suites_json}}.dump(1).c_str());
-      return 0;
-    }
-    if (*report) {
-      if (report_sim.empty() == report_sim_runs.empty()) {
-        throw std::runtime_error("report needs exactly one of --sim FILE and --sim-run POLICY=DIR");
-      }
-      std::map<std::string, harness::PolicyRates> sim;
-      if (!report_sim.empty()) {
-        sim = harness::load_policy_rates(report_sim);
-      } else {
-        for (const std::string& entry : report_sim_runs) {
-          const auto equals = entry.find('=');
-          if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
-            throw std::runtime_error("--sim-run: expected POLICY=RUN_DIR, got '" + entry + "'");
-          }
-          sim[""][entry.substr(0, equals)] = harness::run_success_rate(entry.substr(equals + 1));
-        }
-      }
-      const auto comparisons = harness::compare_sim_real(sim, harness::load_policy_rates(report_real));
-      std::printf("%-24s %8s %8s %9s  %s\n", "task", "MMRV", "Pearson", "policies", "");
-      double mmrv_sum = 0, pearson_sum = 0;
-      int pearson_count = 0;
-      for (const auto& comparison : comparisons) {
-        std::string names;
-        for (const auto& policy : comparison.policies) names += (names.empty() ? "" : ", ") + policy;
-        std::printf("%-24s %8.3f %8.3f %9zu  %s\n",
-                    comparison.task.empty() ? "(all)" : comparison.task.c_str(), comparison.mmrv,
-                    comparison.pearson, comparison.policies.size(), names.c_str());
-        mmrv_sum += comparison.mmrv;
-        if (std::isfinite(comparison.pearson)) pearson_sum += comparison.pearson, ++pearson_count;
-      }
-      if (comparisons.size() > 1) {
-        std::printf("%-24s %8.3f %8.3f\n", "mean over tasks", mmrv_sum / comparisons.size(),
-                    pearson_count ? pearson_sum / pearson_count : NAN);
-      }
       return 0;
     }
     if (*policies_command) {

@@ -27,6 +27,38 @@ Eigen::Vector3d rotation_vector(const Eigen::Matrix3d& rotation) {
 
 }  // namespace
 
+GripperServos::GripperServos(const mjModel* model, const std::string& prefix,
+                             const std::string& owner) {
+  const std::string gripper_prefix = prefix + "gripper";
+  for (int i = 0; i < model->nu; ++i) {
+    const char* name = mj_id2name(model, mjOBJ_ACTUATOR, i);
+    if (name && std::string(name).rfind(gripper_prefix, 0) == 0) actuators_.push_back(i);
+  }
+  if (actuators_.empty()) {
+    throw std::runtime_error(owner + ": model has no actuator named '" + gripper_prefix + "...'");
+  }
+  const int first = actuators_.front();
+  if (!model->actuator_ctrllimited[first]) {
+    throw std::runtime_error(owner + ": gripper actuator '" +
+                             std::string(mj_id2name(model, mjOBJ_ACTUATOR, first)) +
+                             "' has no ctrlrange");
+  }
+  open_ctrl_ = model->actuator_ctrlrange[2 * first + 1];
+  close_ctrl_ = model->actuator_ctrlrange[2 * first];
+}
+
+void GripperServos::update(mjData* data, double speed) {
+  if (speed > 0) {
+    const double sign = (command_ > 0) - (command_ < 0);
+    state_ = std::clamp(state_ + speed * sign, -1.0, 1.0);
+  } else {
+    state_ = command_;
+  }
+  const double closing = 0.5 * (state_ + 1);
+  const double ctrl = open_ctrl_ + closing * (close_ctrl_ - open_ctrl_);
+  for (int actuator : actuators_) data->ctrl[actuator] = ctrl;
+}
+
 OscController::OscController(const mjModel* model, const std::string& prefix, OscSettings settings)
     : settings_(settings) {
   if (!model) throw std::runtime_error("OscController: model is null");
@@ -63,24 +95,7 @@ OscController::OscController(const mjModel* model, const std::string& prefix, Os
       ctrl_range_[i] = {-mjMAXVAL, mjMAXVAL};
     }
   }
-  const std::string gripper_prefix = prefix + "gripper";
-  for (int i = 0; i < model->nu; ++i) {
-    const char* name = mj_id2name(model, mjOBJ_ACTUATOR, i);
-    if (name && std::string(name).rfind(gripper_prefix, 0) == 0) gripper_actuators_.push_back(i);
-  }
-  if (gripper_actuators_.empty()) {
-    throw std::runtime_error("OscController: model has no actuator named '" + gripper_prefix +
-                             "...'");
-  }
-  const int first = gripper_actuators_.front();
-  if (!model->actuator_ctrllimited[first]) {
-    throw std::runtime_error("OscController: gripper actuator '" +
-                             std::string(mj_id2name(model, mjOBJ_ACTUATOR, first)) +
-                             "' has no ctrlrange");
-  }
-  // Position servos: the upper end of the range opens, the lower end closes.
-  gripper_open_ctrl_ = model->actuator_ctrlrange[2 * first + 1];
-  gripper_close_ctrl_ = model->actuator_ctrlrange[2 * first];
+  gripper_ = GripperServos(model, prefix, "OscController");
   set_posture(kPandaInitQpos);
 
   jacp_.assign(3 * model->nv, 0);
@@ -103,8 +118,7 @@ Eigen::Matrix3d OscController::tcp_rotation(const mjData* data) const {
 void OscController::reset(const mjData* data) {
   goal_position_ = tcp_position(data);
   goal_rotation_ = tcp_rotation(data);
-  gripper_command_ = -1;
-  gripper_state_ = -1;
+  gripper_.reset();
 }
 
 void OscController::set_action(const mjData* data, const Action& action) {
@@ -123,7 +137,7 @@ void OscController::set_action(const mjData* data, const Action& action) {
                                     ? Eigen::AngleAxisd(angle, rotation / angle).toRotationMatrix()
                                     : Eigen::Matrix3d::Identity();
   goal_rotation_ = delta * tcp_rotation(data);
-  gripper_command_ = clipped(6);
+  gripper_.set_command(clipped(6));
 }
 
 void OscController::apply(const mjModel* model, mjData* data) {
@@ -188,16 +202,7 @@ void OscController::apply(const mjModel* model, mjData* data) {
   }
 
   // Gripper state follows the command's sign at a limited rate.
-  if (settings_.gripper_speed > 0) {
-    const double sign = (gripper_command_ > 0) - (gripper_command_ < 0);
-    gripper_state_ = std::clamp(gripper_state_ + settings_.gripper_speed * sign, -1.0, 1.0);
-  } else {
-    gripper_state_ = gripper_command_;
-  }
-  const double closing = 0.5 * (gripper_state_ + 1);
-  const double gripper_ctrl =
-      gripper_open_ctrl_ + closing * (gripper_close_ctrl_ - gripper_open_ctrl_);
-  for (int actuator : gripper_actuators_) data->ctrl[actuator] = gripper_ctrl;
+  gripper_.update(data, settings_.gripper_speed);
 }
 
 }  // namespace envs

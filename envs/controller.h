@@ -13,6 +13,28 @@
 
 namespace envs {
 
+// A parallel gripper's position servos: every actuator named "<prefix>gripper..."
+// gets one command; the top of the first one's ctrlrange opens, the bottom
+// closes. The gripper state (-1 open .. +1 closed) follows the sign of the
+// command at `speed` per update (0: jumps to the command).
+class GripperServos {
+ public:
+  GripperServos() = default;
+  // Throws std::runtime_error, naming `owner`, if no such actuator exists or
+  // the first has no ctrlrange.
+  GripperServos(const mjModel* model, const std::string& prefix, const std::string& owner);
+  void reset() { state_ = command_ = -1; }
+  void set_command(double command) { command_ = command; }
+  // Advances the state and writes the servos' ctrl. Allocates nothing.
+  void update(mjData* data, double speed);
+  double state() const { return state_; }
+
+ private:
+  std::vector<int> actuators_;
+  double open_ctrl_ = 0, close_ctrl_ = 0;
+  double state_ = -1, command_ = -1;
+};
+
 // What Env needs from an arm controller: a pose goal per control step from a
 // 7-D delta end-effector action, actuator commands every physics substep.
 class ArmController {
@@ -74,7 +96,7 @@ class OscController : public ArmController {
   const Eigen::Vector3d& goal_position() const { return goal_position_; }
   const Eigen::Matrix3d& goal_rotation() const { return goal_rotation_; }
   // Gripper state in [-1, 1] (-1 open).
-  double gripper_state() const override { return gripper_state_; }
+  double gripper_state() const override { return gripper_.state(); }
 
   // Joint posture the null-space term pulls towards (rad, joints 1-7).
   void set_posture(const std::array<double, 7>& posture);
@@ -96,15 +118,12 @@ class OscController : public ArmController {
   std::array<int, 7> torque_actuator_{};               // motor actuator of each arm joint
   std::array<double, 7> torque_scale_{};               // ctrl per N m (1 / gear)
   std::array<std::array<double, 2>, 7> ctrl_range_{};  // per motor
-  std::vector<int> gripper_actuators_;                 // position servos, same command
-  double gripper_open_ctrl_ = 0, gripper_close_ctrl_ = 0;
+  GripperServos gripper_;
   Vector7 posture_ = Vector7::Zero();
 
   // Goal and gripper state.
   Eigen::Vector3d goal_position_ = Eigen::Vector3d::Zero();
   Eigen::Matrix3d goal_rotation_ = Eigen::Matrix3d::Identity();
-  double gripper_state_ = -1;
-  double gripper_command_ = -1;
 
   // Preallocated buffers for apply().
   std::vector<mjtNum> jacp_, jacr_;  // 3 x nv each

@@ -6,23 +6,13 @@
 #include <utility>
 #include <vector>
 
+#include "envs/mjcf_text.h"
+
 namespace envs {
 namespace {
 
-std::string num(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.7g", std::abs(value) < 1e-12 ? 0.0 : value);
-  return buffer;
-}
-
-std::string vec(std::initializer_list<double> values) {
-  std::string text;
-  for (double value : values) {
-    if (!text.empty()) text += ' ';
-    text += num(value);
-  }
-  return text;
-}
+using mjcf::num;
+using mjcf::vec;
 
 using Point = std::array<double, 3>;
 

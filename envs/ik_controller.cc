@@ -55,23 +55,8 @@ IkController::IkController(const mjModel* model, const std::string& prefix, IkSe
   if (qpos_index_.empty()) {
     throw std::runtime_error("IkController: model has no joint '" + prefix + "joint1'");
   }
-  const std::string gripper_prefix = prefix + "gripper";
-  for (int i = 0; i < model->nu; ++i) {
-    const char* name = mj_id2name(model, mjOBJ_ACTUATOR, i);
-    if (name && std::string(name).rfind(gripper_prefix, 0) == 0) gripper_actuators_.push_back(i);
-  }
-  if (gripper_actuators_.empty()) {
-    throw std::runtime_error("IkController: model has no actuator named '" + gripper_prefix +
-                             "...'");
-  }
-  const int first = gripper_actuators_.front();
-  if (!model->actuator_ctrllimited[first]) {
-    throw std::runtime_error("IkController: gripper actuator '" +
-                             std::string(mj_id2name(model, mjOBJ_ACTUATOR, first)) +
-                             "' has no ctrlrange");
-  }
-  gripper_open_ctrl_ = model->actuator_ctrlrange[2 * first + 1];
-  gripper_close_ctrl_ = model->actuator_ctrlrange[2 * first];
+
+  gripper_ = GripperServos(model, prefix, "IkController");
 
   const int n = joint_count();
   scratch_.reset(mj_makeData(model));
@@ -91,7 +76,7 @@ void IkController::reset(const mjData* data) {
   target_rotation_ = Eigen::Map<const RowMatrix3>(data->site_xmat + 9 * site_id_);
   for (int i = 0; i < joint_count(); ++i) ramp_from_[i] = ramp_to_[i] = data->qpos[qpos_index_[i]];
   substep_ = settings_.ramp_substeps;
-  gripper_command_ = gripper_state_ = -1;
+  gripper_.reset();
   residual_ = 0;
 }
 
@@ -110,7 +95,7 @@ void IkController::set_action(const mjData* data, const Action& action) {
   if (angle > 0) {
     target_rotation_ = Eigen::AngleAxisd(angle, rotation / angle).toRotationMatrix() * target_rotation_;
   }
-  gripper_command_ = clipped(6);
+  gripper_.set_command(clipped(6));
   // The ramp starts from where the servos are being sent now.
   const double done = std::min(1.0, double(substep_) / settings_.ramp_substeps);
   ramp_from_ = ramp_from_ + done * (ramp_to_ - ramp_from_);
@@ -165,16 +150,7 @@ void IkController::apply(const mjModel* model, mjData* data) {
     // controller does, so the servos only track.
     data->qfrc_applied[dof_index_[i]] = data->qfrc_bias[dof_index_[i]];
   }
-  if (settings_.gripper_speed > 0) {
-    const double sign = (gripper_command_ > 0) - (gripper_command_ < 0);
-    gripper_state_ = std::clamp(gripper_state_ + settings_.gripper_speed * sign, -1.0, 1.0);
-  } else {
-    gripper_state_ = gripper_command_;
-  }
-  const double closing = 0.5 * (gripper_state_ + 1);
-  const double gripper_ctrl =
-      gripper_open_ctrl_ + closing * (gripper_close_ctrl_ - gripper_open_ctrl_);
-  for (int actuator : gripper_actuators_) data->ctrl[actuator] = gripper_ctrl;
+  gripper_.update(data, settings_.gripper_speed);
   (void)model;
 }
 

@@ -48,7 +48,7 @@ class IkController : public ArmController {
   // Ramps the servo targets, compensates gravity and Coriolis forces on the
   // arm's joints (qfrc_applied), drives the gripper.
   void apply(const mjModel* model, mjData* data) override;
-  double gripper_state() const override { return gripper_state_; }
+  double gripper_state() const override { return gripper_.state(); }
 
   int joint_count() const { return int(qpos_index_.size()); }
   const Eigen::Vector3d& target_position() const { return target_position_; }
@@ -65,12 +65,10 @@ class IkController : public ArmController {
   int site_id_ = -1;
   std::vector<int> qpos_index_, dof_index_, actuator_;
   std::vector<std::array<double, 2>> limits_;  // rad, per joint
-  std::vector<int> gripper_actuators_;
-  double gripper_open_ctrl_ = 0, gripper_close_ctrl_ = 0;
+  GripperServos gripper_;
 
   Eigen::Vector3d target_position_ = Eigen::Vector3d::Zero();
   Eigen::Matrix3d target_rotation_ = Eigen::Matrix3d::Identity();
-  double gripper_state_ = -1, gripper_command_ = -1;
   double residual_ = 0;
   int substep_ = 0;
 

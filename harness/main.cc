@@ -15,7 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/render.h"
+#include "harness/bench.h"
 #include "harness/contact_sheet.h"
+#include "harness/demos.h"
 #include "harness/merge.h"
 #include "harness/plan.h"
 #include "harness/registry.h"
@@ -158,6 +160,8 @@ int main(int argc, char** argv) {
   harness::add_sweep_command(app);
   harness::add_merge_command(app);
   harness::add_slurm_command(app);
+  harness::add_demos_command(app);
+  harness::add_bench_command(app);
 #ifdef VLA_WITH_TORCH
   policies::dream_vla::add_cli_commands(app);
 #endif

@@ -15,7 +15,7 @@ packages=(
   libosmesa6-dev libpng-dev libicu-dev
   libboost-dev libmsgpack-cxx-dev cppzmq-dev libzmq3-dev
   python3 python3-numpy python3-msgpack python3-websockets
-  ffmpeg
+  ffmpeg libhdf5-dev hdf5-tools
   slurmctld slurmd slurm-client munge
 )
 missing=()

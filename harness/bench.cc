@@ -1,0 +1,357 @@
+#include "harness/bench.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <mujoco/mujoco.h>
+
+#include "envs/random.h"
+#include "harness/batcher.h"
+#include "harness/plan.h"
+#include "harness/registry.h"
+#include "harness/results.h"
+#include "harness/runner.h"
+#include "tasks/episode_env.h"
+#include "tasks/suite.h"
+
+namespace harness {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const std::vector<std::string> kBenchCameras = {"agentview", "eye_in_hand"};
+constexpr double kHarnessRatioTarget = 0.9;  // harness within 10% of the bare loop
+constexpr double kSpeedupTarget = 1.8;       // 2 workers on 2 cores against 1 worker
+constexpr double kPerCoreTarget = 100;       // observations/s per core
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The scripted expert reads privileged state and no cameras; the bench renders
+// the two cameras a vision policy reads, at the bench's size, on every step.
+class WithCameras : public policies::Policy {
+ public:
+  WithCameras(std::unique_ptr<policies::Policy> inner, int image_size)
+      : inner_(std::move(inner)), image_size_(image_size) {}
+  policies::PolicyInfo info() const override {
+    policies::PolicyInfo info = inner_->info();
+    info.cameras = kBenchCameras;
+    info.image_size = image_size_;
+    return info;
+  }
+  void reset(int slot, uint64_t seed) override { inner_->reset(slot, seed); }
+  std::vector<policies::ActionChunk> act(std::span<const policies::PolicyQuery> batch) override {
+    return inner_->act(batch);
+  }
+
+ private:
+  std::unique_ptr<policies::Policy> inner_;
+  int image_size_;
+};
+
+// MuJoCo's offscreen rendering set up as envs::Renderer sets it up (same GL
+// backend, buffer sized to the camera, no multisampling unless the model's
+// settings say so, same shadow, reflection and geom-group settings), without
+// the harness around it.
+class BareRenderer {
+ public:
+  BareRenderer(const mjModel* model, const envs::RenderSettings& settings)
+      : width_(settings.width), height_(settings.height) {
+    context_ = envs::GlContext::create(settings.backend, width_, height_);
+    mjv_defaultScene(&scene_);
+    mjv_defaultCamera(&camera_);
+    mjv_defaultOption(&option_);
+    mjr_defaultContext(&gpu_context_);
+    mjv_makeScene(model, &scene_, 2000);
+    mjr_makeContext(model, &gpu_context_, mjFONTSCALE_100);
+    mjr_setBuffer(mjFB_OFFSCREEN, &gpu_context_);
+    for (int g = 3; g < mjNGROUP; ++g) option_.geomgroup[g] = 0;
+    scene_.flags[mjRND_SHADOW] = settings.shadows;
+    scene_.flags[mjRND_REFLECTION] = settings.reflections;
+    camera_.type = mjCAMERA_FIXED;
+    pixels_.resize(size_t(width_) * height_ * 3);
+  }
+  ~BareRenderer() {
+    context_->make_current();
+    mjr_freeContext(&gpu_context_);
+    mjv_freeScene(&scene_);
+  }
+  BareRenderer(const BareRenderer&) = delete;
+  BareRenderer& operator=(const BareRenderer&) = delete;
+
+  void make_current() { context_->make_current(); }
+  void render(const mjModel* model, mjData* data, int camera_id) {
+    camera_.fixedcamid = camera_id;
+    mjv_updateScene(model, data, &option_, nullptr, &camera_, mjCAT_ALL, &scene_);
+    const mjrRect viewport = {0, 0, width_, height_};
+    mjr_render(viewport, &scene_, &gpu_context_);
+    mjr_readPixels(pixels_.data(), nullptr, viewport, &gpu_context_);
+  }
+
+ private:
+  int width_, height_;
+  std::unique_ptr<envs::GlContext> context_;
+  mjvScene scene_;
+  mjvCamera camera_;
+  mjvOption option_;
+  mjrContext gpu_context_;
+  std::vector<uint8_t> pixels_;
+};
+
+// Runs `observations` control steps of the bare loop on `env`'s model from its
+// current state (substeps of mj_step, then every camera rendered and read
+// back), restarting from that state every `episode_length` steps. Returns the
+// wall time in seconds.
+double time_bare_loop(envs::Env& env, long observations, long episode_length) {
+  const mjModel* model = env.model();
+  std::unique_ptr<mjData, decltype(&mj_deleteData)> start(mj_makeData(model), mj_deleteData);
+  std::unique_ptr<mjData, decltype(&mj_deleteData)> data(mj_makeData(model), mj_deleteData);
+  mj_copyData(start.get(), model, env.data());
+  std::vector<int> cameras;
+  for (const std::string& name : kBenchCameras) {
+    const int id = env.camera_id(name);
+    if (id < 0) throw std::runtime_error("bench: the scene has no camera '" + name + "'");
+    cameras.push_back(id);
+  }
+  const int substeps = env.settings().substeps;
+  BareRenderer renderer(model, env.settings().render);
+  renderer.make_current();
+  const auto begin = Clock::now();
+  for (long i = 0; i < observations; ++i) {
+    if (i % episode_length == 0) mj_copyData(data.get(), model, start.get());
+    for (int k = 0; k < substeps; ++k) mj_step(model, data.get());
+    for (int camera : cameras) renderer.render(model, data.get(), camera);
+  }
+  return seconds_since(begin);
+}
+
+EpisodeSpec bench_episode(const std::shared_ptr<const tasks::TaskDefinition>& task, int init_state,
+                          int index) {
+  EpisodeSpec spec;
+  spec.suite = task->suite;
+  spec.task_id = task->id;
+  spec.init_state = init_state;
+  spec.episode_id = task->key + "/" + std::to_string(index);
+  spec.seed = envs::derive_seed(7, spec.episode_id, "episode");
+  spec.task = task;
+  return spec;
+}
+
+// A fresh, empty directory under the system's temporary directory.
+std::filesystem::path scratch_directory(const std::string& name) {
+  static std::atomic<int> counter{0};
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() /
+      ("vla_bench_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" + name);
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  return path;
+}
+
+// Observations per second of `plan` through run_plan with `workers` workers.
+double time_run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& policy, int workers,
+                     const envs::RenderSettings& render) {
+  const std::filesystem::path directory = scratch_directory("w" + std::to_string(workers));
+  RunStats stats;
+  {
+    ResultStore store(directory.string(), make_context("vla-harness bench", policy.info().name));
+    RunSettings settings;
+    settings.workers = workers;
+    settings.render = render;
+    settings.quiet = true;
+    stats = run_plan(plan, policy, store, settings);
+    for (const EpisodeResult& result : store.episodes()) {
+      if (result.end_reason == "error" || result.end_reason == "policy_error") {
+        std::filesystem::remove_all(directory);
+        throw std::runtime_error("bench: episode " + result.episode_id + " failed: " + result.error);
+      }
+    }
+  }
+  std::filesystem::remove_all(directory);
+  if (stats.wall_time_s <= 0 || stats.env_steps <= 0) {
+    throw std::runtime_error("bench: run_plan with " + std::to_string(workers) + " workers ran no steps");
+  }
+  return double(stats.env_steps) / stats.wall_time_s;
+}
+
+void check_range(const char* flag, long value, long low, long high) {
+  if (value < low || value > high) {
+    throw std::runtime_error(std::string("bench: ") + flag + " must be within " + std::to_string(low) +
+                             ".." + std::to_string(high) + ", got " + std::to_string(value));
+  }
+}
+
+const char* met(bool value) { return value ? "met" : "MISSED"; }
+
+}  // namespace
+
+BenchFigures run_bench(const BenchSettings& settings) {
+  check_range("--steps", settings.steps, 1, 100000);
+  check_range("--workers", settings.workers, 1, 256);
+  check_range("--image-size", settings.image_size, 1, 4096);
+  check_range("--repeats", settings.repeats, 1, 100);
+  BenchFigures figures;
+  figures.settings = settings;
+  figures.cores = int(std::max(1u, std::thread::hardware_concurrency()));
+
+  // The task with episodes cut to `steps` policy steps.
+  const std::shared_ptr<const tasks::TaskDefinition> loaded = tasks::load_task(settings.task);
+  if (loaded->episodes <= 0) throw std::runtime_error("bench: task " + settings.task + " has no episodes");
+  check_range("--init-state", settings.init_state, 0, loaded->episodes - 1);
+  auto cut = std::make_shared<tasks::TaskDefinition>(*loaded);
+  cut->protocol.max_steps = settings.steps;
+  cut->protocol.wait_steps = std::min(cut->protocol.wait_steps, settings.steps);
+  const std::shared_ptr<const tasks::TaskDefinition> task = cut;
+  const long episode_length = task->protocol.wait_steps + task->protocol.max_steps;
+
+  WithCameras policy(make_policy("scripted"), settings.image_size);
+  const policies::PolicyInfo info = policy.info();
+  envs::RenderSettings render;
+  render.backend = settings.backend;
+  const envs::EnvSettings env_settings = env_settings_for(info, render);
+
+  // 1 and 2: bare loop and harness path alternate on one environment (built
+  // and rendered once before any timing); each keeps its best repeat.
+  {
+    std::unique_ptr<tasks::EpisodeEnv> env = tasks::make_episode_env(task, env_settings);
+    PolicyBatcher batcher(policy, 1);
+    constexpr int kEpisodesPerRepeat = 2;
+    for (int repeat = 0; repeat < settings.repeats; ++repeat) {
+      env->reset(settings.init_state);
+      env->step(envs::Action{0, 0, 0, 0, 0, 0, -1});
+      const long bare_steps = kEpisodesPerRepeat * episode_length;
+      const double bare_s = time_bare_loop(env->env(), bare_steps, episode_length);
+      figures.bare_observations += bare_steps;
+      figures.bare_obs_per_s = std::max(figures.bare_obs_per_s, bare_steps / bare_s);
+
+      long harness_steps = 0;
+      const auto begin = Clock::now();
+      for (int e = 0; e < kEpisodesPerRepeat; ++e) {
+        const EpisodeResult result = run_episode(bench_episode(task, settings.init_state, e), *env,
+                                                 batcher, 0, info, &harness_steps);
+        if (result.end_reason == "error") {
+          throw std::runtime_error("bench: harness episode failed: " + result.error);
+        }
+      }
+      const double harness_s = seconds_since(begin);
+      figures.harness_observations += harness_steps;
+      figures.harness_obs_per_s = std::max(figures.harness_obs_per_s, harness_steps / harness_s);
+    }
+    batcher.worker_done();
+  }
+  figures.harness_ratio = figures.harness_obs_per_s / figures.bare_obs_per_s;
+
+  // 3: the same plan through run_plan with 1 and with N workers.
+  std::vector<EpisodeSpec> plan;
+  const int plan_episodes = 2 * std::max(settings.workers, 2);
+  for (int i = 0; i < plan_episodes; ++i) {
+    plan.push_back(bench_episode(task, (settings.init_state + i) % task->episodes, i));
+  }
+  figures.plan_episodes = plan_episodes;
+  figures.one_worker_obs_per_s = time_run_plan(plan, policy, 1, render);
+  figures.n_worker_obs_per_s = time_run_plan(plan, policy, settings.workers, render);
+  figures.speedup = figures.n_worker_obs_per_s / figures.one_worker_obs_per_s;
+  figures.obs_per_s_per_core =
+      figures.n_worker_obs_per_s / std::min(settings.workers, figures.cores);
+
+  figures.harness_target_met = figures.harness_ratio >= kHarnessRatioTarget;
+  figures.speedup_target_met = figures.speedup >= kSpeedupTarget;
+  figures.per_core_target_met = figures.obs_per_s_per_core >= kPerCoreTarget;
+  return figures;
+}
+
+nlohmann::json bench_to_json(const BenchFigures& f) {
+  const BenchSettings& s = f.settings;
+  return {{"settings",
+           {{"task", s.task},
+            {"init_state", s.init_state},
+            {"steps", s.steps},
+            {"workers", s.workers},
+            {"image_size", s.image_size},
+            {"cameras", kBenchCameras},
+            {"repeats", s.repeats},
+            {"gl", s.backend == envs::GlBackend::kEgl ? "egl" : "osmesa"}}},
+          {"cores", f.cores},
+          {"bare_observations", f.bare_observations},
+          {"bare_obs_per_s", f.bare_obs_per_s},
+          {"harness_observations", f.harness_observations},
+          {"harness_obs_per_s", f.harness_obs_per_s},
+          {"harness_ratio", f.harness_ratio},
+          {"plan_episodes", f.plan_episodes},
+          {"one_worker_obs_per_s", f.one_worker_obs_per_s},
+          {"n_worker_obs_per_s", f.n_worker_obs_per_s},
+          {"speedup", f.speedup},
+          {"obs_per_s_per_core", f.obs_per_s_per_core},
+          {"targets",
+           {{"harness_ratio_min", kHarnessRatioTarget},
+            {"speedup_min", kSpeedupTarget},
+            {"obs_per_s_per_core_min", kPerCoreTarget},
+            {"harness_ratio_met", f.harness_target_met},
+            {"speedup_met", f.speedup_target_met},
+            {"obs_per_s_per_core_met", f.per_core_target_met}}}};
+}
+
+std::string format_bench(const BenchFigures& f) {
+  const BenchSettings& s = f.settings;
+  char text[2048];
+  std::snprintf(
+      text, sizeof(text),
+      "bench: %s (state %d), scripted expert, agentview + eye_in_hand at %d px, %d steps per "
+      "episode, %d cores\n"
+      "  bare loop (mj_step + mjr_render + mjr_readPixels)  %8.1f obs/s  (%ld obs)\n"
+      "  harness path (run_episode, 1 worker)              %8.1f obs/s  (%ld obs)  ratio %.3f  "
+      "[target >= %.2f: %s]\n"
+      "  run_plan, 1 worker                                %8.1f obs/s  (%ld episodes)\n"
+      "  run_plan, %d workers                               %8.1f obs/s  speed-up %.2fx  "
+      "[target >= %.1fx: %s]\n"
+      "  per core (%d workers on %d cores)                  %8.1f obs/s  [target >= %.0f: %s]\n",
+      s.task.c_str(), s.init_state, s.image_size, s.steps, f.cores, f.bare_obs_per_s,
+      f.bare_observations, f.harness_obs_per_s, f.harness_observations, f.harness_ratio,
+      kHarnessRatioTarget, met(f.harness_target_met), f.one_worker_obs_per_s, f.plan_episodes,
+      s.workers, f.n_worker_obs_per_s, f.speedup, kSpeedupTarget, met(f.speedup_target_met),
+      s.workers, f.cores, f.obs_per_s_per_core, kPerCoreTarget, met(f.per_core_target_met));
+  return text;
+}
+
+void add_bench_command(CLI::App& app) {
+  CLI::App* command = app.add_subcommand(
+      "bench", "Observations/s: bare MuJoCo loop vs the harness, 1 vs N workers (one run)");
+  auto settings = std::make_shared<BenchSettings>();
+  auto gl = std::make_shared<std::string>("osmesa");
+  auto json = std::make_shared<bool>(false);
+  command->add_option("--task", settings->task, "Task as suite/id")->capture_default_str();
+  command->add_option("--init-state", settings->init_state, "Stored initial state")->capture_default_str();
+  command->add_option("--steps", settings->steps, "Policy steps per episode")->capture_default_str();
+  command->add_option("--workers", settings->workers, "Workers of the multi-worker run")
+      ->capture_default_str();
+  command->add_option("--image-size", settings->image_size, "Camera image size in px")
+      ->capture_default_str();
+  command->add_option("--repeats", settings->repeats, "Alternations of bare loop and harness path")
+      ->capture_default_str();
+  command->add_option("--gl", *gl, "GL backend: osmesa or egl")->capture_default_str();
+  command->add_flag("--json", *json, "Print the figures as one JSON document");
+  command->callback([settings, gl, json] {
+    settings->backend = envs::parse_gl_backend(*gl);
+    const BenchFigures figures = run_bench(*settings);
+    if (*json) {
+      std::printf("%s\n", bench_to_json(figures).dump(1).c_str());
+    } else {
+      std::printf("%s", format_bench(figures).c_str());
+    }
+    std::fflush(stdout);
+  });
+}
+
+}  // namespace harness

@@ -47,8 +47,11 @@ Output run(const std::string& arguments) {
   return {WEXITSTATUS(status), text};
 }
 
+// A fresh directory of this test process: ctest runs test cases as parallel
+// processes, each with its own reference run.
 std::string scratch(const std::string& name) {
-  const fs::path path = fs::temp_directory_path() / ("vla_harness_scale_" + name);
+  const fs::path path = fs::temp_directory_path() /
+                        ("vla_harness_scale_" + std::to_string(getpid()) + "_" + name);
   fs::remove_all(path);
   return path.string();
 }

@@ -125,9 +125,15 @@ Renderer::Renderer(mjModel* model, const RenderSettings& settings) : settings_(s
     throw std::runtime_error("render size must be within 1..4096 px, got " +
                              std::to_string(settings.width) + "x" + std::to_string(settings.height));
   }
+  if (settings.slices < 3 || settings.stacks < 2 || settings.quads < 1) {
+    throw std::runtime_error("render tessellation needs slices >= 3, stacks >= 2, quads >= 1");
+  }
   model->vis.global.offwidth = settings.width;
   model->vis.global.offheight = settings.height;
   model->vis.quality.offsamples = settings.multisamples;
+  model->vis.quality.numslices = settings.slices;
+  model->vis.quality.numstacks = settings.stacks;
+  model->vis.quality.numquads = settings.quads;
   context_ = GlContext::create(settings.backend, settings.width, settings.height);
   mjv_defaultScene(&scene_);
   mjv_defaultCamera(&camera_);

@@ -113,8 +113,9 @@ class BareRenderer {
 // Runs `observations` control steps of the bare loop on `env`'s model from its
 // current state (substeps of mj_step, then every camera rendered and read
 // back), restarting from that state every `episode_length` steps. Returns the
-// wall time in seconds.
-double time_bare_loop(envs::Env& env, long observations, long episode_length) {
+// wall time in seconds; adds the time spent in physics and in rendering.
+double time_bare_loop(envs::Env& env, long observations, long episode_length, double& physics_s,
+                      double& render_s) {
   const mjModel* model = env.model();
   std::unique_ptr<mjData, decltype(&mj_deleteData)> start(mj_makeData(model), mj_deleteData);
   std::unique_ptr<mjData, decltype(&mj_deleteData)> data(mj_makeData(model), mj_deleteData);
@@ -131,8 +132,12 @@ double time_bare_loop(envs::Env& env, long observations, long episode_length) {
   const auto begin = Clock::now();
   for (long i = 0; i < observations; ++i) {
     if (i % episode_length == 0) mj_copyData(data.get(), model, start.get());
+    const auto physics_begin = Clock::now();
     for (int k = 0; k < substeps; ++k) mj_step(model, data.get());
+    const auto render_begin = Clock::now();
     for (int camera : cameras) renderer.render(model, data.get(), camera);
+    physics_s += std::chrono::duration<double>(render_begin - physics_begin).count();
+    render_s += seconds_since(render_begin);
   }
   return seconds_since(begin);
 }
@@ -221,6 +226,7 @@ BenchFigures run_bench(const BenchSettings& settings) {
   envs::RenderSettings render;
   render.backend = settings.backend;
   const envs::EnvSettings env_settings = env_settings_for(info, render);
+  figures.substeps = env_settings.substeps;
 
   // 1 and 2: bare loop and harness path alternate on one environment (built
   // and rendered once before any timing); each keeps its best repeat.
@@ -232,7 +238,13 @@ BenchFigures run_bench(const BenchSettings& settings) {
       env->reset(settings.init_state);
       env->step(envs::Action{0, 0, 0, 0, 0, 0, -1});
       const long bare_steps = kEpisodesPerRepeat * episode_length;
-      const double bare_s = time_bare_loop(env->env(), bare_steps, episode_length);
+      double physics_s = 0, render_s = 0;
+      const double bare_s =
+          time_bare_loop(env->env(), bare_steps, episode_length, physics_s, render_s);
+      if (figures.bare_obs_per_s < bare_steps / bare_s) {
+        figures.physics_ms_per_obs = 1e3 * physics_s / bare_steps;
+        figures.render_ms_per_camera = 1e3 * render_s / (bare_steps * kBenchCameras.size());
+      }
       figures.bare_observations += bare_steps;
       figures.bare_obs_per_s = std::max(figures.bare_obs_per_s, bare_steps / bare_s);
 
@@ -286,6 +298,8 @@ nlohmann::json bench_to_json(const BenchFigures& f) {
           {"cores", f.cores},
           {"bare_observations", f.bare_observations},
           {"bare_obs_per_s", f.bare_obs_per_s},
+          {"physics_ms_per_obs", f.physics_ms_per_obs},
+          {"render_ms_per_camera", f.render_ms_per_camera},
           {"harness_observations", f.harness_observations},
           {"harness_obs_per_s", f.harness_obs_per_s},
           {"harness_ratio", f.harness_ratio},
@@ -311,6 +325,7 @@ std::string format_bench(const BenchFigures& f) {
       "bench: %s (state %d), scripted expert, agentview + eye_in_hand at %d px, %d steps per "
       "episode, %d cores\n"
       "  bare loop (mj_step + mjr_render + mjr_readPixels)  %8.1f obs/s  (%ld obs)\n"
+      "    of which physics %.2f ms per obs (%d substeps), render + readback %.2f ms per camera\n"
       "  harness path (run_episode, 1 worker)              %8.1f obs/s  (%ld obs)  ratio %.3f  "
       "[target >= %.2f: %s]\n"
       "  run_plan, 1 worker                                %8.1f obs/s  (%ld episodes)\n"
@@ -318,7 +333,8 @@ std::string format_bench(const BenchFigures& f) {
       "[target >= %.1fx: %s]\n"
       "  per core (%d workers on %d cores)                  %8.1f obs/s  [target >= %.0f: %s]\n",
       s.task.c_str(), s.init_state, s.image_size, s.steps, f.cores, f.bare_obs_per_s,
-      f.bare_observations, f.harness_obs_per_s, f.harness_observations, f.harness_ratio,
+      f.bare_observations, f.physics_ms_per_obs, f.substeps, f.render_ms_per_camera,
+      f.harness_obs_per_s, f.harness_observations, f.harness_ratio,
       kHarnessRatioTarget, met(f.harness_target_met), f.one_worker_obs_per_s, f.plan_episodes,
       s.workers, f.n_worker_obs_per_s, f.speedup, kSpeedupTarget, met(f.speedup_target_met),
       s.workers, f.cores, f.obs_per_s_per_core, kPerCoreTarget, met(f.per_core_target_met));

@@ -27,6 +27,9 @@ struct BenchFigures {
   int cores = 0;                       // hardware threads of this machine
   long bare_observations = 0;          // control steps of the bare loop (each renders every camera)
   double bare_obs_per_s = 0;           // bare loop, best repeat
+  double physics_ms_per_obs = 0;       // bare loop's best repeat: mj_step substeps per observation
+  double render_ms_per_camera = 0;     // bare loop's best repeat: render + readback of one camera
+  int substeps = 0;                    // physics steps per control step
   long harness_observations = 0;       // env steps of the harness path (wait steps included)
   double harness_obs_per_s = 0;        // harness path (1 worker), best repeat
   double harness_ratio = 0;            // harness / bare (1.0: no overhead)

@@ -32,6 +32,7 @@
 #include "tasks/episode_env.h"
 #ifdef VLA_WITH_TORCH
 #include "policies/dream_vla/dream_vla.h"
+#include "policies/dream_vla/train.h"
 #endif
 
 namespace {
@@ -164,6 +165,7 @@ int main(int argc, char** argv) {
   harness::add_bench_command(app);
 #ifdef VLA_WITH_TORCH
   policies::dream_vla::add_cli_commands(app);
+  policies::dream_vla::add_train_command(app);
 #endif
 
   try {

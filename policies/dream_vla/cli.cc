@@ -11,6 +11,7 @@
 #include "policies/dream_vla/dream_vla.h"
 #include "policies/dream_vla/safetensors.h"
 #include "policies/dream_vla/tokenizer.h"
+#include "policies/dream_vla/tokenizer_build.h"
 #include "policies/dream_vla/weights.h"
 
 namespace policies::dream_vla {
@@ -61,66 +62,6 @@ void write_json(const std::filesystem::path& path, const nlohmann::json& json) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
   out << json.dump(2) << "\n";
   if (!out) throw std::runtime_error("error writing " + path.string());
-}
-
-// Qwen2 pre-tokenizer split pattern (tokenizer.json format).
-constexpr const char* kQwen2SplitPattern =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-
-// UTF-8 of a code point below 0x800.
-std::string utf8(int code_point) {
-  std::string out;
-  if (code_point < 0x80) {
-    out.push_back(static_cast<char>(code_point));
-  } else {
-    out.push_back(static_cast<char>(0xC0 | (code_point >> 6)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  }
-  return out;
-}
-
-// A byte-level tokenizer.json for a random checkpoint: the 256 byte symbols
-// (id = byte value), no merges, and the chat/image/mask tokens at the
-// configuration's ids.
-nlohmann::json byte_level_tokenizer(const TokenIds& tokens) {
-  nlohmann::json vocab = nlohmann::json::object();
-  int extra = 0;
-  for (int byte = 0; byte < 256; ++byte) {
-    const bool printable =
-        (byte >= 33 && byte <= 126) || (byte >= 161 && byte <= 172) || byte >= 174;
-    vocab[utf8(printable ? byte : 256 + extra++)] = byte;
-  }
-  auto added = [](int64_t id, const std::string& content) {
-    return nlohmann::json{{"id", id},        {"content", content}, {"single_word", false},
-                          {"lstrip", false}, {"rstrip", false},    {"normalized", false},
-                          {"special", true}};
-  };
-  const nlohmann::json byte_level = {{"type", "ByteLevel"},
-                                     {"add_prefix_space", false},
-                                     {"trim_offsets", false},
-                                     {"use_regex", false}};
-  return {
-      {"version", "1.0"},
-      {"added_tokens",
-       {added(tokens.im_start, "<|im_start|>"), added(tokens.im_end, "<|im_end|>"),
-        added(tokens.image, "<|image_pad|>"), added(tokens.mask, "<|mask|>")}},
-      {"normalizer", {{"type", "NFC"}}},
-      {"pre_tokenizer",
-       {{"type", "Sequence"},
-        {"pretokenizers",
-         {{{"type", "Split"},
-           {"pattern", {{"Regex", kQwen2SplitPattern}}},
-           {"behavior", "Isolated"},
-           {"invert", false}},
-          byte_level}}}},
-      {"decoder", byte_level},
-      {"model",
-       {{"type", "BPE"},
-        {"byte_fallback", false},
-        {"ignore_merges", false},
-        {"vocab", vocab},
-        {"merges", nlohmann::json::array()}}},
-  };
 }
 
 // Statistics that leave normalized actions and proprio unchanged (q01 -1, q99 1).
@@ -290,7 +231,7 @@ void init_checkpoint(const ModelConfig& config, const std::string& out_dir,
               {"rescale_factor", 1.0 / 255.0}});
   write_json(dir / "dataset_statistics.json", identity_statistics(config.action));
   if (config.lm.vocab_size <= 4096) {
-    write_json(dir / "tokenizer.json", byte_level_tokenizer(config.tokens));
+    write_json(dir / "tokenizer.json", byte_level_tokenizer(config.tokens, config.lm.vocab_size));
   }
   if (!layout.heads.empty()) {
     std::vector<size_t> all(layout.heads.size());

@@ -276,10 +276,25 @@ ModelConfig tiny_config() {
   return config;
 }
 
+ModelConfig small_config() {
+  ModelConfig config = tiny_config();
+  config.lm.hidden_size = 192;
+  config.lm.intermediate_size = 512;
+  config.lm.num_hidden_layers = 4;
+  config.lm.num_attention_heads = 6;
+  config.lm.num_key_value_heads = 2;
+  config.vision.depth = 4;
+  config.vision.embed_dim = 128;
+  config.vision.num_heads = 4;
+  config.vision.hidden_size = 192;
+  return config;
+}
+
 ModelConfig named_config(const std::string& name) {
   if (name == "tiny") return tiny_config();
+  if (name == "small") return small_config();
   if (name == "7b") return dream_7b_config();
-  throw std::runtime_error("unknown config \"" + name + "\" (valid: tiny, 7b)");
+  throw std::runtime_error("unknown config \"" + name + "\" (valid: tiny, small, 7b)");
 }
 
 }  // namespace policies::dream_vla

@@ -99,7 +99,9 @@ nlohmann::json config_to_json(const ModelConfig& config);
 // dream_tiny fixtures' sizes and token ids).
 ModelConfig dream_7b_config();
 ModelConfig tiny_config();
-// "tiny" or "7b"; anything else throws naming the valid names.
+// The tiny vocabulary and token ids with a 4 x 192 LM and a 4 x 128 ViT.
+ModelConfig small_config();
+// "tiny", "small" or "7b"; anything else throws naming the valid names.
 ModelConfig named_config(const std::string& name);
 
 }  // namespace policies::dream_vla

@@ -271,39 +271,34 @@ envs::Image rotate_180(const envs::Image& image) {
   return out;
 }
 
-envs::Image center_crop(const envs::Image& image, float area_fraction) {
-  check_image(image, "center_crop");
-  if (!(area_fraction > 0.0f && area_fraction <= 1.0f)) {
-    throw std::runtime_error("center_crop: area fraction " + std::to_string(area_fraction) +
-                             " is not in (0, 1]");
-  }
+envs::Image crop_and_resize(const envs::Image& image, float y1, float x1, float y2, float x2,
+                            int out_width, int out_height) {
+  check_image(image, "crop_and_resize");
+  if (out_width < 1 || out_height < 1) throw std::runtime_error("crop_and_resize: empty output");
   const int height = image.height, width = image.width;
-  // Box [y1, x1, y2, x2] in relative coordinates, float32 as in TF.
-  const float side = std::clamp(std::sqrt(area_fraction), 0.0f, 1.0f);
-  const float offset = (1.0f - side) / 2.0f;
-  const float y1 = offset, x1 = offset, y2 = offset + side, x2 = offset + side;
   const float height_scale =
-      height > 1 ? (y2 - y1) * static_cast<float>(height - 1) / static_cast<float>(height - 1)
-                 : 0.0f;
+      out_height > 1 ? (y2 - y1) * static_cast<float>(height - 1) / static_cast<float>(out_height - 1)
+                     : 0.0f;
   const float width_scale =
-      width > 1 ? (x2 - x1) * static_cast<float>(width - 1) / static_cast<float>(width - 1) : 0.0f;
+      out_width > 1 ? (x2 - x1) * static_cast<float>(width - 1) / static_cast<float>(out_width - 1)
+                    : 0.0f;
   constexpr float kToUnit = static_cast<float>(1.0 / 255.0);
   auto value = [&](int y, int x, int c) {
     return static_cast<float>(image.pixels[(static_cast<size_t>(y) * width + x) * 3 + c]) * kToUnit;
   };
-  envs::Image out = blank_image(width, height);
-  for (int y = 0; y < height; ++y) {
+  envs::Image out = blank_image(out_width, out_height);
+  for (int y = 0; y < out_height; ++y) {
     const float in_y =
-        height > 1 ? y1 * static_cast<float>(height - 1) + static_cast<float>(y) * height_scale
-                   : 0.5f * (y1 + y2) * static_cast<float>(height - 1);
+        out_height > 1 ? y1 * static_cast<float>(height - 1) + static_cast<float>(y) * height_scale
+                       : 0.5f * (y1 + y2) * static_cast<float>(height - 1);
     const bool y_outside = in_y < 0 || in_y > static_cast<float>(height - 1);
     const int top = static_cast<int>(std::floor(in_y));
     const int bottom = static_cast<int>(std::ceil(in_y));
     const float y_lerp = in_y - static_cast<float>(top);
-    for (int x = 0; x < width; ++x) {
+    for (int x = 0; x < out_width; ++x) {
       const float in_x =
-          width > 1 ? x1 * static_cast<float>(width - 1) + static_cast<float>(x) * width_scale
-                    : 0.5f * (x1 + x2) * static_cast<float>(width - 1);
+          out_width > 1 ? x1 * static_cast<float>(width - 1) + static_cast<float>(x) * width_scale
+                        : 0.5f * (x1 + x2) * static_cast<float>(width - 1);
       const bool outside = y_outside || in_x < 0 || in_x > static_cast<float>(width - 1);
       const int left = static_cast<int>(std::floor(in_x));
       const int right = static_cast<int>(std::ceil(in_x));
@@ -319,12 +314,25 @@ envs::Image center_crop(const envs::Image& image, float area_fraction) {
         }
         // Clip to [0, 1], then TF's float -> uint8: saturate(x * 255.5), truncating.
         const float scaled = std::clamp(result, 0.0f, 1.0f) * 255.5f;
-        out.pixels[(static_cast<size_t>(y) * width + x) * 3 + c] =
+        out.pixels[(static_cast<size_t>(y) * out_width + x) * 3 + c] =
             static_cast<uint8_t>(std::min(scaled, 255.0f));
       }
     }
   }
   return out;
+}
+
+envs::Image center_crop(const envs::Image& image, float area_fraction) {
+  check_image(image, "center_crop");
+  if (!(area_fraction > 0.0f && area_fraction <= 1.0f)) {
+    throw std::runtime_error("center_crop: area fraction " + std::to_string(area_fraction) +
+                             " is not in (0, 1]");
+  }
+  // Box [y1, x1, y2, x2] in relative coordinates, float32 as in TF.
+  const float side = std::clamp(std::sqrt(area_fraction), 0.0f, 1.0f);
+  const float offset = (1.0f - side) / 2.0f;
+  return crop_and_resize(image, offset, offset, offset + side, offset + side, image.width,
+                         image.height);
 }
 
 envs::Image apply_eval_transform(const envs::Image& image, const EvalImageTransform& transform) {

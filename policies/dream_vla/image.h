@@ -65,6 +65,12 @@ envs::Image resize_lanczos3(const envs::Image& image, int width, int height);
 // img[::-1, ::-1].
 envs::Image rotate_180(const envs::Image& image);
 
+// tf.image.crop_and_resize of the box [y1, x1, y2, x2] (relative
+// coordinates) to out_width x out_height, bilinear, then the TF float -> uint8
+// rule (the training-time random crop).
+envs::Image crop_and_resize(const envs::Image& image, float y1, float x1, float y2, float x2,
+                            int out_width, int out_height);
+
 // tf.image.crop_and_resize of the centered box with side sqrt(area_fraction)
 // (relative), bilinear, back to the input size, then the TF float -> uint8 rule.
 envs::Image center_crop(const envs::Image& image, float area_fraction);

@@ -6,23 +6,59 @@
 namespace policies::dream_vla {
 namespace {
 
-DreamLm load_lm(const LmConfig& config, const WeightStore& weights, const ModelOptions& options) {
+WeightLoader make_loader(const WeightStore& weights, const ModelOptions& options,
+                         const std::shared_ptr<ParameterMap>& parameters) {
   WeightLoader loader(weights, options.dtype, options.device);
+  if (options.trainable) loader.collect_parameters(parameters);
+  return loader;
+}
+
+DreamLm load_lm(const LmConfig& config, const WeightStore& weights, const ModelOptions& options,
+                const std::shared_ptr<ParameterMap>& parameters) {
+  WeightLoader loader = make_loader(weights, options, parameters);
   return DreamLm(config, loader);
 }
 
 }  // namespace
 
+VlaBatch pack_batch(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id,
+                    PixelValues& pixels, const torch::Tensor& proprio) {
+  const int64_t rows = static_cast<int64_t>(prompts.size());
+  size_t longest = 0;
+  for (const auto& ids : prompts) longest = std::max(longest, ids.size());
+  auto input_ids = torch::full({rows, static_cast<int64_t>(longest)}, pad_id, torch::kLong);
+  auto attention_mask = torch::zeros({rows, static_cast<int64_t>(longest)}, torch::kLong);
+  for (int64_t row = 0; row < rows; ++row) {
+    const auto& ids = prompts[row];
+    const int64_t offset = static_cast<int64_t>(longest - ids.size());
+    const int64_t count = static_cast<int64_t>(ids.size());
+    std::copy(ids.begin(), ids.end(), input_ids[row].data_ptr<int64_t>() + offset);
+    attention_mask[row].narrow(0, offset, count).fill_(1);
+  }
+  VlaBatch batch;
+  batch.input_ids = input_ids;
+  batch.attention_mask = attention_mask;
+  batch.pixel_values =
+      torch::from_blob(pixels.data.data(), {pixels.rows, pixels.cols}, torch::kFloat);
+  std::vector<int64_t> grid;
+  for (const auto& thw : pixels.grid_thw) grid.insert(grid.end(), thw.begin(), thw.end());
+  batch.image_grid_thw =
+      torch::tensor(grid, torch::kLong).reshape({static_cast<int64_t>(pixels.grid_thw.size()), 3});
+  batch.proprio = proprio;
+  return batch;
+}
+
 DreamVlaModel::DreamVlaModel(const ModelConfig& config, const WeightStore& weights,
                              const WeightStore& head_weights, const ModelOptions& options)
     : config_(config),
       options_(options),
-      vision_(config.vision, WeightLoader(weights, options.dtype, options.device).sub("visual")),
+      parameters_(std::make_shared<ParameterMap>()),
+      vision_(config.vision, make_loader(weights, options, parameters_).sub("visual")),
       projector_(config.vision.hidden_size, config.lm.hidden_size,
-                 WeightLoader(weights, options.dtype, options.device).sub("projector")),
-      lm_(load_lm(config.lm, weights, options)) {
+                 make_loader(weights, options, parameters_).sub("projector")),
+      lm_(load_lm(config.lm, weights, options, parameters_)) {
   const int64_t width = config.lm.hidden_size;
-  WeightLoader heads(head_weights, options.dtype, options.device);
+  WeightLoader heads = make_loader(head_weights, options, parameters_);
   if (config.action.head == ActionHeadKind::kFlowMatching) {
     flow_head_.emplace(config.action, width, heads.sub("action_head"));
     noisy_action_projector_.emplace(1, width, heads.sub("noisy_action_projector"));
@@ -102,8 +138,8 @@ torch::Tensor DreamVlaModel::run_lm(const torch::Tensor& embeds,
   return hidden.narrow(1, prefix, length);
 }
 
-torch::Tensor DreamVlaModel::predict_flow(const VlaBatch& batch, const torch::Tensor& noise,
-                                          FlowTrace* trace, int steps) const {
+DreamVlaModel::FlowContext DreamVlaModel::prepare_flow(const VlaBatch& batch,
+                                                       FlowTrace* trace) const {
   if (!flow_head_) throw std::runtime_error("Dream-VLA: the model has no flow-matching head");
   const ActionConfig& action = config_.action;
   const auto device = options_.device;
@@ -112,14 +148,9 @@ torch::Tensor DreamVlaModel::predict_flow(const VlaBatch& batch, const torch::Te
   const int64_t rows = ids.size(0);
   const int64_t slots = action.slots();
   const int64_t width = config_.lm.hidden_size;
-  if (noise.dim() != 3 || noise.size(0) != rows || noise.size(1) != action.chunk_length ||
-      noise.size(2) != action.action_dim) {
-    throw std::runtime_error("Dream-VLA flow matching: noise must be (" + std::to_string(rows) +
-                             ", " + std::to_string(action.chunk_length) + ", " +
-                             std::to_string(action.action_dim) + "), found " +
-                             c10::str(noise.sizes()));
-  }
-  auto attention_mask =
+  FlowContext context;
+  context.rows = rows;
+  context.attention_mask =
       batch.attention_mask.defined() ? batch.attention_mask.to(device) : torch::ones_like(ids);
 
   // Image features once per query batch, not per Euler step.
@@ -127,7 +158,7 @@ torch::Tensor DreamVlaModel::predict_flow(const VlaBatch& batch, const torch::Te
   if (batch.pixel_values.defined() && batch.pixel_values.numel() > 0) {
     features = image_features(batch.pixel_values.to(device), batch.image_grid_thw);
   }
-  auto base = splice_images(ids, features);
+  context.base = splice_images(ids, features);
 
   // Action slots and the positions read by the head (slot - 1: Dream shift).
   auto slot_mask = ids.eq(config_.tokens.action_placeholder);
@@ -141,43 +172,83 @@ torch::Tensor DreamVlaModel::predict_flow(const VlaBatch& batch, const torch::Te
   if (slot_positions.min().item<int64_t>() < 1) {
     throw std::runtime_error("Dream-VLA flow matching: an action slot at position 0");
   }
-  auto read_index = (slot_positions - 1).unsqueeze(-1).expand({rows, slots, width});
-  auto slot_scatter_mask = slot_mask.unsqueeze(-1);
+  context.read_index = (slot_positions - 1).unsqueeze(-1).expand({rows, slots, width});
+  context.slot_scatter_mask = slot_mask.unsqueeze(-1);
 
-  torch::Tensor proprio_token;
   if (proprio_projector_) {
     if (!batch.proprio.defined() || batch.proprio.dim() != 2 || batch.proprio.size(0) != rows ||
         batch.proprio.size(1) != action.proprio_dim) {
       throw std::runtime_error("Dream-VLA: proprio must be (" + std::to_string(rows) + ", " +
                                std::to_string(action.proprio_dim) + ")");
     }
-    proprio_token = proprio_projector_->forward(batch.proprio.to(device, dtype));
+    context.proprio_token = proprio_projector_->forward(batch.proprio.to(device, dtype));
   }
   if (trace != nullptr) {
     trace->image_features = features;
-    trace->base_embeds = base;
+    trace->base_embeds = context.base;
   }
+  return context;
+}
 
-  auto x = noise.to(device, dtype);
+torch::Tensor DreamVlaModel::flow_velocity(const FlowContext& context, const torch::Tensor& x,
+                                           const torch::Tensor& time, FlowTrace* trace) const {
+  const int64_t rows = context.rows;
+  const int64_t width = config_.lm.hidden_size;
+  auto time_token = sinusoidal_time_embedding(time, width).to(options_.dtype);
+  auto noisy_features =
+      noisy_action_projector_->forward(x.reshape({rows, config_.action.slots(), 1}));
+  auto embeds = context.base.masked_scatter(context.slot_scatter_mask, noisy_features);
+  auto hidden = run_lm(embeds, context.attention_mask, context.proprio_token, time_token, trace);
+  auto actions_hidden = hidden.gather(1, context.read_index);
+  auto velocity = flow_head_->predict_velocity(actions_hidden);
+  if (trace != nullptr) {
+    trace->actions_hidden.push_back(actions_hidden);
+    trace->velocity.push_back(velocity);
+  }
+  return velocity;
+}
+
+torch::Tensor DreamVlaModel::predict_flow(const VlaBatch& batch, const torch::Tensor& noise,
+                                          FlowTrace* trace, int steps) const {
+  const ActionConfig& action = config_.action;
+  const int64_t rows = batch.input_ids.size(0);
+  if (noise.dim() != 3 || noise.size(0) != rows || noise.size(1) != action.chunk_length ||
+      noise.size(2) != action.action_dim) {
+    throw std::runtime_error("Dream-VLA flow matching: noise must be (" + std::to_string(rows) +
+                             ", " + std::to_string(action.chunk_length) + ", " +
+                             std::to_string(action.action_dim) + "), found " +
+                             c10::str(noise.sizes()));
+  }
+  const FlowContext context = prepare_flow(batch, trace);
+  const auto device = options_.device;
+  auto x = noise.to(device, options_.dtype);
   const int flow_steps = steps > 0 ? steps : action.flow_steps;
   const double dt = 1.0 / flow_steps;
   for (float t : flow_time_schedule(flow_steps)) {
     auto time = torch::full({rows}, t, torch::TensorOptions().dtype(torch::kFloat).device(device));
-    auto time_token = sinusoidal_time_embedding(time, width).to(dtype);
-    auto noisy_features = noisy_action_projector_->forward(x.reshape({rows, slots, 1}));
-    auto embeds = base.masked_scatter(slot_scatter_mask, noisy_features);
-    auto hidden = run_lm(embeds, attention_mask, proprio_token, time_token, trace);
-    auto actions_hidden = hidden.gather(1, read_index);
-    auto velocity = flow_head_->predict_velocity(actions_hidden);
+    auto velocity = flow_velocity(context, x, time, trace);
     x = x + velocity * dt;
     if (trace != nullptr) {
       trace->times.push_back(t);
-      trace->actions_hidden.push_back(actions_hidden);
-      trace->velocity.push_back(velocity);
       trace->x_after.push_back(x);
     }
   }
   return x.to(torch::kFloat);
+}
+
+torch::Tensor DreamVlaModel::flow_matching_loss(const VlaBatch& batch, const torch::Tensor& actions,
+                                                const torch::Tensor& noise,
+                                                const torch::Tensor& time) const {
+  const auto device = options_.device;
+  const auto dtype = options_.dtype;
+  const FlowContext context = prepare_flow(batch, nullptr);
+  auto a = actions.to(device, dtype);
+  auto e = noise.to(device, dtype);
+  auto t = time.to(device, torch::kFloat);
+  auto t3 = t.to(dtype).view({-1, 1, 1});
+  auto x_t = (1 - t3) * e + t3 * a;
+  auto velocity = flow_velocity(context, x_t, t, nullptr);
+  return (velocity.to(torch::kFloat) - (a - e).to(torch::kFloat)).pow(2).mean();
 }
 
 torch::Tensor DreamVlaModel::predict_discrete(const VlaBatch& batch,

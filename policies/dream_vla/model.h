@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "policies/dream_vla/action_head.h"
 #include "policies/dream_vla/config.h"
 #include "policies/dream_vla/generate.h"
+#include "policies/dream_vla/image.h"
 #include "policies/dream_vla/lm.h"
 #include "policies/dream_vla/vision.h"
 
@@ -23,7 +25,11 @@ namespace policies::dream_vla {
 struct ModelOptions {
   torch::Device device = torch::kCPU;       // CPU or CUDA
   torch::ScalarType dtype = torch::kFloat;  // float32 or bfloat16 (weights and activations)
+  bool trainable = false;  // weights require grad and are listed by parameters()
 };
+
+// Every weight by published name (trainable models only).
+using ParameterMap = std::map<std::string, torch::Tensor>;
 
 // A batch of queries ready for the model. Rows are left-padded to one length.
 struct VlaBatch {
@@ -46,6 +52,11 @@ struct FlowTrace {
   std::vector<torch::Tensor> velocity;        // (B, chunk, action_dim)
   std::vector<torch::Tensor> x_after;         // (B, chunk, action_dim)
 };
+
+// Left-pads `prompts` with `pad_id` into input_ids / attention_mask and wraps
+// `pixels` (kept alive by the caller: pixel_values is a view of its data).
+VlaBatch pack_batch(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id,
+                    PixelValues& pixels, const torch::Tensor& proprio);
 
 class DreamVlaModel {
  public:
@@ -92,6 +103,16 @@ class DreamVlaModel {
   torch::Tensor predict_flow(const VlaBatch& batch, const torch::Tensor& noise,
                              FlowTrace* trace = nullptr, int steps = 0) const;
 
+  // The flow-matching training objective of the released code: x_t = (1 - t)
+  // noise + t actions, mean squared error between the predicted velocity and
+  // actions - noise. actions and noise (B, chunk, action_dim) normalized,
+  // time (B) float32. Returns a scalar (differentiable when trainable).
+  torch::Tensor flow_matching_loss(const VlaBatch& batch, const torch::Tensor& actions,
+                                   const torch::Tensor& noise, const torch::Tensor& time) const;
+
+  // The weights of a model loaded with options.trainable (empty otherwise).
+  const ParameterMap& parameters() const { return *parameters_; }
+
   // Discrete diffusion: decodes slots + 2 tokens after the prompt with
   // diffusion_generate, then maps the first slots tokens through the 256-bin
   // action tokenizer. `batch.input_ids` holds the prompt only.
@@ -104,6 +125,20 @@ class DreamVlaModel {
   double flow_query_macs(int64_t batch, int64_t length, int64_t patches, int64_t segment) const;
 
  private:
+  // What every Euler step (or training step) of flow matching shares.
+  struct FlowContext {
+    int64_t rows = 0;
+    torch::Tensor attention_mask;     // (B, L)
+    torch::Tensor base;               // (B, L, D) embeddings with image features
+    torch::Tensor slot_scatter_mask;  // (B, L, 1) action slots
+    torch::Tensor read_index;         // (B, slots, D) positions read by the head
+    torch::Tensor proprio_token;      // (B, D) or undefined
+  };
+  FlowContext prepare_flow(const VlaBatch& batch, FlowTrace* trace) const;
+  // Velocity (B, chunk, action_dim) at noisy actions x and times `time` (B).
+  torch::Tensor flow_velocity(const FlowContext& context, const torch::Tensor& x,
+                              const torch::Tensor& time, FlowTrace* trace) const;
+
   // LM over [proprio?, time?, embeds]; returns hidden states without the prefix.
   torch::Tensor run_lm(const torch::Tensor& embeds, const torch::Tensor& attention_mask,
                        const torch::Tensor& proprio_token, const torch::Tensor& time_token,
@@ -111,6 +146,7 @@ class DreamVlaModel {
 
   ModelConfig config_;
   ModelOptions options_;
+  std::shared_ptr<ParameterMap> parameters_;  // filled by the loaders when trainable
   VisionTower vision_;
   Projector projector_;
   DreamLm lm_;

@@ -222,43 +222,17 @@ class DreamVlaPolicy : public Policy {
 
     // Prompts, left-padded to one length.
     std::vector<std::vector<int64_t>> prompts;
-    size_t longest = 0;
     const std::vector<int64_t> suffix = model_->action_suffix();
     const bool flow = action.head == ActionHeadKind::kFlowMatching;
     for (int64_t row = 0; row < rows; ++row) {
-      const std::string prompt = expand_image_tokens(
-          render_chat_prompt(vla_instruction(batch[row].observation->instruction),
-                             static_cast<int>(cameras)),
-          std::span<const int64_t>(pixels_.tokens_per_image).subspan(row * cameras, cameras));
-      const auto ids32 = tokenizer_->encode(prompt);
-      std::vector<int64_t> ids(ids32.begin(), ids32.end());
-      if (flow) ids.insert(ids.end(), suffix.begin(), suffix.end());
-      longest = std::max(longest, ids.size());
-      prompts.push_back(std::move(ids));
+      prompts.push_back(vla_prompt_ids(
+          *tokenizer_, batch[row].observation->instruction,
+          std::span<const int64_t>(pixels_.tokens_per_image).subspan(row * cameras, cameras),
+          flow ? std::span<const int64_t>(suffix) : std::span<const int64_t>()));
     }
-    auto input_ids =
-        torch::full({rows, static_cast<int64_t>(longest)}, config.tokens.pad, torch::kLong);
-    auto attention_mask = torch::zeros({rows, static_cast<int64_t>(longest)}, torch::kLong);
-    for (int64_t row = 0; row < rows; ++row) {
-      const auto& ids = prompts[row];
-      const int64_t offset = static_cast<int64_t>(longest - ids.size());
-      input_ids[row]
-          .narrow(0, offset, static_cast<int64_t>(ids.size()))
-          .copy_(torch::tensor(ids, torch::kLong));
-      attention_mask[row].narrow(0, offset, static_cast<int64_t>(ids.size())).fill_(1);
-    }
-
-    VlaBatch inputs;
-    inputs.input_ids = input_ids;
-    inputs.attention_mask = attention_mask;
-    inputs.pixel_values =
-        torch::from_blob(pixels_.data.data(), {pixels_.rows, pixels_.cols}, torch::kFloat);
-    std::vector<int64_t> grid;
-    for (const auto& thw : pixels_.grid_thw) grid.insert(grid.end(), thw.begin(), thw.end());
-    inputs.image_grid_thw = torch::tensor(grid, torch::kLong)
-                                .reshape({static_cast<int64_t>(pixels_.grid_thw.size()), 3});
+    torch::Tensor proprio;
     if (action.use_proprio) {
-      auto proprio = torch::empty({rows, action.proprio_dim}, torch::kFloat);
+      proprio = torch::empty({rows, action.proprio_dim}, torch::kFloat);
       for (int64_t row = 0; row < rows; ++row) {
         const auto& state = batch[row].observation->proprio;
         if (static_cast<int>(state.size()) != action.proprio_dim) {
@@ -269,8 +243,8 @@ class DreamVlaPolicy : public Policy {
         normalize_proprio(state, statistics_.proprio, Normalization::kBoundsQ99,
                           std::span<float>(proprio[row].data_ptr<float>(), state.size()));
       }
-      inputs.proprio = proprio;
     }
+    const VlaBatch inputs = pack_batch(prompts, config.tokens.pad, pixels_, proprio);
 
     torch::Tensor normalized;
     if (flow) {

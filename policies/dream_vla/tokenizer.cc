@@ -672,4 +672,16 @@ std::string expand_image_tokens(std::string_view prompt, std::span<const int64_t
   return out;
 }
 
+std::vector<int64_t> vla_prompt_ids(const Tokenizer& tokenizer, std::string_view task,
+                                    std::span<const int64_t> tokens_per_image,
+                                    std::span<const int64_t> suffix) {
+  const std::string prompt = expand_image_tokens(
+      render_chat_prompt(vla_instruction(task), static_cast<int>(tokens_per_image.size())),
+      tokens_per_image);
+  const std::vector<int32_t> ids32 = tokenizer.encode(prompt);
+  std::vector<int64_t> ids(ids32.begin(), ids32.end());
+  ids.insert(ids.end(), suffix.begin(), suffix.end());
+  return ids;
+}
+
 }  // namespace policies::dream_vla

@@ -90,4 +90,11 @@ std::string render_chat_prompt(std::string_view user_text, int num_images,
 std::string expand_image_tokens(std::string_view prompt, std::span<const int64_t> tokens_per_image,
                                 std::string_view image_token = "<|image_pad|>");
 
+// Token ids of one VLA query: the chat prompt for `task` with
+// tokens_per_image[i] image tokens for image i, then `suffix` (the action
+// slots and chat suffix for flow matching; empty for discrete decoding).
+std::vector<int64_t> vla_prompt_ids(const Tokenizer& tokenizer, std::string_view task,
+                                    std::span<const int64_t> tokens_per_image,
+                                    std::span<const int64_t> suffix);
+
 }  // namespace policies::dream_vla

@@ -33,8 +33,7 @@ VisionTower::VisionTower(const VisionConfig& config, WeightLoader loader) : conf
   patch_weight_ =
       loader
           .get("patch_embed.proj.weight", {width, config.in_channels, config.temporal_patch_size,
-                                           config.patch_size, config.patch_size})
-          .reshape({width, config.patch_values()});
+                                           config.patch_size, config.patch_size});
   for (int i = 0; i < config.depth; ++i) {
     WeightLoader w = loader.sub("blocks." + std::to_string(i));
     Block block;
@@ -176,7 +175,8 @@ torch::Tensor VisionTower::forward(const torch::Tensor& pixel_values,
   auto cos = emb.cos().unsqueeze(1);  // (N, 1, hd)
   auto sin = emb.sin().unsqueeze(1);
 
-  auto h = layers::linear(pixel_values.to(device, dtype), patch_weight_);
+  auto h = layers::linear(pixel_values.to(device, dtype),
+                          patch_weight_.reshape({config_.embed_dim, config_.patch_values()}));
   if (trace != nullptr) {
     trace->patch_embeds = h;
     trace->rope_cos = emb.cos();

@@ -52,7 +52,7 @@ class VisionTower {
                           const torch::Tensor& sin, const std::vector<int64_t>& segments) const;
 
   VisionConfig config_;
-  torch::Tensor patch_weight_;  // (E, C*T*p*p): the Conv3d kernel flattened
+  torch::Tensor patch_weight_;  // (E, C, T, p, p): the Conv3d kernel, flattened per forward
   std::vector<Block> blocks_;
   torch::Tensor merger_norm_weight_, merger_norm_bias_;
   torch::Tensor merger_fc1_weight_, merger_fc1_bias_, merger_fc2_weight_, merger_fc2_bias_;

@@ -104,7 +104,12 @@ torch::Tensor WeightLoader::get(const std::string& name, std::vector<int64_t> ex
                              " (in " + store_->file_of(full_name) + ")");
   }
   used_->insert(full_name);
-  return to_tensor(*view, dtype_, device_);
+  torch::Tensor tensor = to_tensor(*view, dtype_, device_);
+  if (parameters_ != nullptr) {
+    tensor.requires_grad_(true);
+    parameters_->insert_or_assign(full_name, tensor);
+  }
+  return tensor;
 }
 
 bool WeightLoader::has(const std::string& name) const {

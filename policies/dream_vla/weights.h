@@ -42,6 +42,12 @@ class WeightLoader {
   // fetched (for a strict-load report). Sorted.
   std::vector<std::string> unused() const;
 
+  // Training: every tensor get() hands out from now on requires grad and is
+  // recorded in `parameters` under its full name (shared with sub-loaders).
+  void collect_parameters(std::shared_ptr<std::map<std::string, torch::Tensor>> parameters) {
+    parameters_ = std::move(parameters);
+  }
+
   const std::string& prefix() const { return prefix_; }
   torch::ScalarType dtype() const { return dtype_; }
   torch::Device device() const { return device_; }
@@ -52,6 +58,7 @@ class WeightLoader {
   torch::Device device_;
   std::string prefix_;
   std::shared_ptr<std::set<std::string>> used_;
+  std::shared_ptr<std::map<std::string, torch::Tensor>> parameters_;  // null: inference
 };
 
 // Views over contiguous CPU tensors, for write_safetensors. The tensors must

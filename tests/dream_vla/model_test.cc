@@ -92,7 +92,7 @@ TEST_CASE("dream-vla config round-trips and refuses unsupported values") {
   json["vision_config"]["num_heads"] = "four";
   CHECK(error_of([&] { dv::parse_config(json, "c.json"); }).find("vision_config.num_heads") !=
         std::string::npos);
-  CHECK(error_of([] { dv::named_config("13b"); }).find("tiny, 7b") != std::string::npos);
+  CHECK(error_of([] { dv::named_config("13b"); }).find("tiny, small, 7b") != std::string::npos);
 }
 
 TEST_CASE("dream-vla load names a wrong-shaped tensor and both shapes") {

@@ -219,16 +219,11 @@ void init_checkpoint(const ModelConfig& config, const std::string& out_dir,
   }
   // Processor settings, identity statistics and (tiny vocabularies only) a
   // byte-level tokenizer, so that the checkpoint runs as a policy.
-  write_json(dir / "preprocessor_config.json",
-             {{"min_pixels", 3136},
-              {"max_pixels", 3211264},
-              {"patch_size", config.vision.patch_size},
-              {"temporal_patch_size", config.vision.temporal_patch_size},
-              {"merge_size", config.vision.spatial_merge_size},
-              {"image_mean", {0.48145466, 0.4578275, 0.40821073}},
-              {"image_std", {0.26862954, 0.26130258, 0.27577711}},
-              {"do_rescale", true},
-              {"rescale_factor", 1.0 / 255.0}});
+  ImageProcessorConfig processor;
+  processor.patch_size = config.vision.patch_size;
+  processor.temporal_patch_size = config.vision.temporal_patch_size;
+  processor.merge_size = config.vision.spatial_merge_size;
+  write_json(dir / "preprocessor_config.json", image_processor_config_json(processor));
   write_json(dir / "dataset_statistics.json", identity_statistics(config.action));
   if (config.lm.vocab_size <= 4096) {
     write_json(dir / "tokenizer.json", byte_level_tokenizer(config.tokens, config.lm.vocab_size));

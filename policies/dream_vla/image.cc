@@ -345,6 +345,18 @@ envs::Image apply_eval_transform(const envs::Image& image, const EvalImageTransf
   return current;
 }
 
+nlohmann::json image_processor_config_json(const ImageProcessorConfig& config) {
+  return {{"min_pixels", config.min_pixels},
+          {"max_pixels", config.max_pixels},
+          {"patch_size", config.patch_size},
+          {"temporal_patch_size", config.temporal_patch_size},
+          {"merge_size", config.merge_size},
+          {"image_mean", config.image_mean},
+          {"image_std", config.image_std},
+          {"do_rescale", true},
+          {"rescale_factor", config.rescale_factor}};
+}
+
 ImageProcessorConfig load_image_processor_config(const std::string& path) {
   std::ifstream stream(path);
   if (!stream) throw std::runtime_error("preprocessor config " + path + ": cannot open");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <nlohmann/json_fwd.hpp>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -30,6 +31,8 @@ struct ImageProcessorConfig {
 // Reads preprocessor_config.json (min/max_pixels from the top-level keys, else
 // from "size"). Throws std::runtime_error naming the file and the problem.
 ImageProcessorConfig load_image_processor_config(const std::string& path);
+// preprocessor_config.json content for `config` (read back by the above).
+nlohmann::json image_processor_config_json(const ImageProcessorConfig& config);
 
 // Transforms applied to each camera image before the processor (spec 2.1).
 struct EvalImageTransform {

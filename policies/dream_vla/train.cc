@@ -203,6 +203,17 @@ nlohmann::json run_identity(const TrainSettings& s, const ModelConfig& config) {
           {"augment", s.augment}};
 }
 
+// The processor of a trained checkpoint: images stay at --image-size.
+ImageProcessorConfig processor_config(const TrainSettings& settings, const ModelConfig& config) {
+  ImageProcessorConfig processor;
+  processor.patch_size = config.vision.patch_size;
+  processor.temporal_patch_size = config.vision.temporal_patch_size;
+  processor.merge_size = config.vision.spatial_merge_size;
+  processor.min_pixels = int64_t(settings.image_size) * settings.image_size;
+  processor.max_pixels = processor.min_pixels;
+  return processor;
+}
+
 // One training batch with everything it owns.
 struct Batch {
   PixelValues pixels;
@@ -226,10 +237,7 @@ class BatchMaker {
         statistics_(statistics),
         tokenizer_(tokenizer),
         suffix_(std::move(suffix)) {
-    ImageProcessorConfig processor;
-    processor.min_pixels = int64_t(settings.image_size) * settings.image_size;
-    processor.max_pixels = processor.min_pixels;
-    processor_ = std::make_unique<ImageProcessor>(processor);
+    processor_ = std::make_unique<ImageProcessor>(processor_config(settings, config));
     for (size_t d = 0; d < set.demos.size(); ++d) {
       for (int t = 0; t < set.demos[d].steps; t += settings.frame_stride) {
         anchors_.emplace_back(int(d), t);
@@ -419,17 +427,7 @@ TrainResult train(const TrainSettings& settings) {
     write_json(out / "config.json", config_json);
     write_json(out / "tokenizer.json",
                byte_level_tokenizer(config.tokens, config.lm.vocab_size, prompt_corpus(set)));
-    const int64_t pixels = int64_t(settings.image_size) * settings.image_size;
-    write_json(out / "preprocessor_config.json",
-               {{"min_pixels", pixels},
-                {"max_pixels", pixels},
-                {"patch_size", config.vision.patch_size},
-                {"temporal_patch_size", config.vision.temporal_patch_size},
-                {"merge_size", config.vision.spatial_merge_size},
-                {"image_mean", {0.48145466, 0.4578275, 0.40821073}},
-                {"image_std", {0.26862954, 0.26130258, 0.27577711}},
-                {"do_rescale", true},
-                {"rescale_factor", 1.0 / 255.0}});
+    write_json(out / "preprocessor_config.json", image_processor_config_json(processor_config(settings, config)));
     write_json(out / "dataset_statistics.json", demo_statistics(set));
     const auto initial = initial_weights(config, envs::derive_seed(settings.seed, "init", "weights"));
     ParameterMap parameters(initial.begin(), initial.end());
@@ -446,10 +444,11 @@ TrainResult train(const TrainSettings& settings) {
                         kStatisticsKey);
 
   // AdamW; matrices decay, vectors (norms, biases) do not.
-  std::vector<torch::Tensor> decayed, plain;
+  std::vector<torch::Tensor> decayed, plain, all_parameters;
   int64_t parameter_count = 0;
   for (const auto& [name, tensor] : model->parameters()) {
     (tensor.dim() >= 2 ? decayed : plain).push_back(tensor);
+    all_parameters.push_back(tensor);
     parameter_count += tensor.numel();
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
@@ -506,10 +505,7 @@ TrainResult train(const TrainSettings& settings) {
     torch::Tensor loss = model->flow_matching_loss(inputs, batch->actions, batch->noise, batch->time);
     optimizer.zero_grad();
     loss.backward();
-    if (settings.grad_clip > 0) {
-      torch::nn::utils::clip_grad_norm_(optimizer.param_groups()[0].params(), settings.grad_clip);
-      torch::nn::utils::clip_grad_norm_(optimizer.param_groups()[1].params(), settings.grad_clip);
-    }
+    if (settings.grad_clip > 0) torch::nn::utils::clip_grad_norm_(all_parameters, settings.grad_clip);
     optimizer.step();
     ++step;
     const double value = loss.item<double>();

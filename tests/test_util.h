@@ -13,19 +13,21 @@ namespace test_util {
 
 struct CommandOutput {
   int status = -1;   // exit status
-  std::string text;  // stdout and stderr together
+  std::string text;  // what the command printed
 };
 
-// Runs `command` through the shell and captures its output.
+// Runs `command` through the shell and captures its standard output (add
+// " 2>&1" to the command for standard error too).
 inline CommandOutput run_command(const std::string& command) {
-  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen((command + " 2>&1").c_str(), "r"), pclose);
+  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), pclose);
   if (!pipe) throw std::runtime_error("cannot run " + command);
   CommandOutput output;
   std::array<char, 4096> buffer;
   while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get())) {
     output.text.append(buffer.data(), n);
   }
-  output.status = WEXITSTATUS(pclose(pipe.release()));
+  const int status = pclose(pipe.release());
+  output.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return output;
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/bench.h"
+#include "test_util.h"
 
 namespace {
 
@@ -22,13 +23,8 @@ struct Output {
 Output run_program(const std::string& arguments, bool with_stderr) {
   const std::string command =
       std::string(VLA_BINARY) + " " + arguments + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), pclose);
-  REQUIRE(pipe);
-  std::string text;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get())) text.append(buffer.data(), n);
-  const int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), text};
+  const test_util::CommandOutput output = test_util::run_command(command);
+  return {output.status, output.text};
 }
 
 bool positive_finite(double value) { return std::isfinite(value) && value > 0; }

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include <nlohmann/json.hpp>
+#include "test_util.h"
 
 namespace {
 
@@ -20,13 +21,8 @@ struct Output {
 
 Output run(const std::string& arguments) {
   const std::string command = std::string(VLA_BINARY) + " " + arguments + " 2>&1";
-  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), pclose);
-  REQUIRE(pipe);
-  std::string text;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get())) text.append(buffer.data(), n);
-  const int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), text};
+  const test_util::CommandOutput output = test_util::run_command(command);
+  return {output.status, output.text};
 }
 
 std::vector<nlohmann::json> read_lines(const std::string& path) {

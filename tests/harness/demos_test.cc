@@ -22,23 +22,12 @@
 
 #include "tasks/suite.h"
 #include "tasks/task_env.h"
+#include "test_util.h"
 
 namespace {
 
-struct CommandOutput {
-  int status;
-  std::string text;
-};
-
-CommandOutput run_command(const std::string& command) {
-  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), pclose);
-  REQUIRE(pipe);
-  std::string text;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get())) text.append(buffer.data(), n);
-  const int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), text};
-}
+using test_util::CommandOutput;
+using test_util::run_command;
 
 // Closes an HDF5 identifier at scope end.
 struct Handle {

@@ -19,17 +19,14 @@
 
 #include "harness/registry.h"
 #include "harness/serve.h"
+#include "test_util.h"
 
 namespace {
 
 std::string run_command(const std::string& command, int* status) {
-  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen((command + " 2>&1").c_str(), "r"), pclose);
-  REQUIRE(pipe);
-  std::string text;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get())) text.append(buffer.data(), n);
-  *status = WEXITSTATUS(pclose(pipe.release()));
-  return text;
+  const test_util::CommandOutput output = test_util::run_command(command + " 2>&1");
+  *status = output.status;
+  return output.text;
 }
 
 // A tiny random checkpoint, made once per test run with the CLI.

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include "test_util.h"
 
 namespace {
 
@@ -37,12 +38,7 @@ std::string read_text(const fs::path& path) {
 
 std::string run_program(const std::string& arguments) {
   const std::string command = std::string(VLA_BINARY) + " " + arguments + " 2>&1";
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  char buffer[512];
-  while (fgets(buffer, sizeof(buffer), pipe)) output += buffer;
-  pclose(pipe);
-  return output;
+  return test_util::run_command(command).text;
 }
 
 size_t count(const std::string& text, const std::string& what) {

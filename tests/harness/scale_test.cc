@@ -20,6 +20,7 @@
 #include "harness/merge.h"
 #include "harness/plan.h"
 #include "harness/results.h"
+#include "test_util.h"
 
 namespace {
 
@@ -37,14 +38,8 @@ struct Output {
 
 Output run(const std::string& arguments) {
   const std::string command = std::string(VLA_BINARY) + " " + arguments + " 2>&1";
-  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), pclose);
-  REQUIRE(pipe);
-  std::string text;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get()))
-    text.append(buffer.data(), n);
-  const int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), text};
+  const test_util::CommandOutput output = test_util::run_command(command);
+  return {output.status, output.text};
 }
 
 // A fresh directory of this test process: ctest runs test cases as parallel

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "policies/openpi_codec.h"
+#include "test_util.h"
 
 namespace {
 
@@ -322,13 +323,8 @@ int free_port() {
 
 // Runs a command and returns its exit status and stdout.
 std::pair<int, std::string> run_command(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE_MESSAGE(pipe != nullptr, "cannot run ", command);
-  char chunk[4096];
-  while (size_t count = fread(chunk, 1, sizeof(chunk), pipe)) output.append(chunk, count);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  const test_util::CommandOutput output = test_util::run_command(command);
+  return {output.status, output.text};
 }
 
 std::string python_client(int port, const std::string& arguments) {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include "test_util.h"
 
 namespace {
 
@@ -21,12 +22,7 @@ std::string write_file(const std::string& name, const std::string& text) {
 
 std::string run(const std::string& arguments) {
   const std::string command = std::string(VLA_BINARY) + " " + arguments + " 2>&1";
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  char buffer[512];
-  while (fgets(buffer, sizeof(buffer), pipe)) output += buffer;
-  pclose(pipe);
-  return output;
+  return test_util::run_command(command).text;
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
+#include "test_util.h"
 
 namespace {
 
@@ -32,14 +33,8 @@ struct Output {
 };
 
 Output shell(const std::string& command) {
-  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen((command + " 2>&1").c_str(), "r"), pclose);
-  REQUIRE(pipe);
-  std::string text;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get()))
-    text.append(buffer.data(), n);
-  const int status = pclose(pipe.release());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+  const test_util::CommandOutput output = test_util::run_command(command + " 2>&1");
+  return {output.status, output.text};
 }
 
 std::string read_text(const std::string& path) {

@@ -19,6 +19,7 @@
 #include "harness/progress.h"
 #include "harness/video.h"
 #include "tasks/episode_env.h"
+#include "test_util.h"
 
 namespace {
 
@@ -28,14 +29,8 @@ struct Output {
 };
 
 Output run(const std::string& command) {
-  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), pclose);
-  REQUIRE(pipe);
-  std::string text;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get()))
-    text.append(buffer.data(), n);
-  const int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), text};
+  const test_util::CommandOutput output = test_util::run_command(command);
+  return {output.status, output.text};
 }
 
 std::string read_file(const std::filesystem::path& path) {

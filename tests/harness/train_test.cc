@@ -38,7 +38,7 @@ const std::string& demos_file() {
     const fs::path file = scratch("demos.hdf5");
     const auto output = test_util::run_command(
         kBinary + " demos --suite libero_object --tasks 0,1 --episodes-per-task 2 --image-size 64" +
-        " --quiet --out " + file.string());
+        " --quiet --out " + file.string() + " 2>&1");
     INFO(output.text);
     REQUIRE(output.status == 0);
     return file.string();
@@ -50,7 +50,7 @@ std::string train_command(const fs::path& out, const std::string& extra,
                           const std::string& batch_size = "4", const std::string& image_size = "56") {
   return kBinary + " train --demos " + demos_file() + " --out " + out.string() +
          " --config tiny --threads 1 --warmup-steps 2 --quiet --batch-size " + batch_size +
-         " --image-size " + image_size + " " + extra;
+         " --image-size " + image_size + " " + extra + " 2>&1";
 }
 
 std::string read_bytes(const fs::path& path) {
@@ -117,7 +117,7 @@ TEST_CASE("train: the loss falls on a handful of demos and the checkpoint runs a
 
   const fs::path run = scratch("fit_eval");
   output = test_util::run_command(kBinary + " eval --suite libero_object --tasks 0 --episodes-per-task 1" +
-                                  " --quiet --policy dream-vla:" + out.string() + " --out " + run.string());
+                                  " --quiet --policy dream-vla:" + out.string() + " --out " + run.string() + " 2>&1");
   INFO(output.text);
   REQUIRE(output.status == 0);
   std::ifstream episodes(run / "episodes.jsonl");
@@ -132,7 +132,7 @@ TEST_CASE("train: the loss falls on a handful of demos and the checkpoint runs a
 TEST_CASE("train: bad input gets one clear error") {
   const fs::path out = scratch("bad");
   auto output = test_util::run_command(kBinary + " train --demos /nonexistent/demos.hdf5 --out " +
-                                       out.string());
+                                       out.string() + " 2>&1");
   CHECK(output.status != 0);
   CHECK(output.text.find("/nonexistent/demos.hdf5: no such file") != std::string::npos);
 

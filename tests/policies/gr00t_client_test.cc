@@ -22,6 +22,7 @@
 #include <zmq.hpp>
 
 #include "policies/remote/npy.h"
+#include "test_util.h"
 
 namespace {
 
@@ -221,13 +222,7 @@ std::vector<policies::ActionChunk> act_one(policies::Policy& policy,
 }
 
 std::string run_command(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
-  char buffer[512];
-  while (std::fgets(buffer, sizeof(buffer), pipe)) output += buffer;
-  pclose(pipe);
-  return output;
+  return test_util::run_command(command).text;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "tasks/init_states.h"
 #include "tasks/suite.h"
 #include "tasks/task_env.h"
+#include "test_util.h"
 
 namespace {
 
@@ -182,14 +183,9 @@ TEST_CASE("registry: stored states never start with the goal true, first and las
 
 TEST_CASE("registry: tasks --json lists the 40 published instructions in task-id order") {
   const std::string command = std::string(VLA_BINARY) + " tasks --json";
-  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), pclose);
-  REQUIRE(pipe);
-  std::string text;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get()))
-    text.append(buffer.data(), n);
-  REQUIRE(WEXITSTATUS(pclose(pipe.release())) == 0);
-  const nlohmann::json listing = nlohmann::json::parse(text);
+  const test_util::CommandOutput output = test_util::run_command(command);
+  REQUIRE(output.status == 0);
+  const nlohmann::json listing = nlohmann::json::parse(output.text);
 
   std::ifstream in(std::string(VLA_TEST_DATA_DIR) + "/libero_instructions.json");
   REQUIRE(in);

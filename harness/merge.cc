@@ -179,6 +179,8 @@ void add_merge_command(CLI::App& app) {
       if (report.missing.size() > 10) listed += ", ...";
       std::fprintf(stderr, "merge: %zu episodes of the plan are missing (gaps): %s\n",
                    report.missing.size(), listed.c_str());
+      // The merged run is written; the exit status tells scripts it is incomplete.
+      throw CLI::RuntimeError(kMergeGapsExitCode);
     }
   });
 }

@@ -13,6 +13,10 @@ class App;
 
 namespace harness {
 
+// Exit status of `vla-harness merge` when the merged run has gaps (it is
+// still written).
+constexpr int kMergeGapsExitCode = 3;
+
 struct MergeReport {
   int plan_episodes = 0;             // episodes the whole plan has
   int merged_episodes = 0;           // episodes written to the output

@@ -807,6 +807,10 @@ std::vector<PairedComparison> write_report(const std::vector<RunData>& runs,
   write("report.md", format_report_markdown(runs, baselines, comparisons, settings));
   write("report.csv", format_report_csv(runs));
   write("report.html", format_report_html(runs, baselines, comparisons, settings));
+  // Runs at two or more camera settings: the robustness plot on its own too.
+  std::set<std::string> cameras;
+  for (const RunData& run : runs) cameras.insert(run.camera);
+  if (cameras.size() >= 2) write("camera.svg", camera_plot_svg(runs));
   return comparisons;
 }
 

@@ -121,6 +121,10 @@ std::string format_report_markdown(const std::vector<RunData>& runs,
                                    const std::vector<PairedComparison>& comparisons,
                                    const ReportSettings& settings);
 // Self-contained: inline CSS and SVG, no scripts, no external references.
+// The success vs camera setting plot (one line per policy and suite) as a
+// standalone SVG document.
+std::string camera_plot_svg(const std::vector<RunData>& runs);
+
 std::string format_report_html(const std::vector<RunData>& runs,
                                const std::vector<BaselineTable>& baselines,
                                const std::vector<PairedComparison>& comparisons,

@@ -296,8 +296,9 @@ std::string suite_plots(const std::vector<RunData>& runs,
   return html;
 }
 
-// Success against the camera setting, one line per policy and suite.
-std::string camera_plot(const std::vector<RunData>& runs) {
+}  // namespace
+
+std::string camera_plot_svg(const std::vector<RunData>& runs) {
   std::vector<const RunData*> ordered;
   for (const RunData& run : runs) ordered.push_back(&run);
   std::stable_sort(ordered.begin(), ordered.end(), camera_order);
@@ -330,10 +331,15 @@ std::string camera_plot(const std::vector<RunData>& runs) {
       values.push_back(line);
     }
   }
-  return "<div class='plot'>" +
-         line_chart("Success vs camera perturbation (95% Wilson intervals)", cameras, series,
-                    values) +
-         "</div>";
+  return line_chart("Success vs camera perturbation (95% Wilson intervals)", cameras, series,
+                    values);
+}
+
+namespace {
+
+// Success against the camera setting, one line per policy and suite.
+std::string camera_plot(const std::vector<RunData>& runs) {
+  return "<div class='plot'>" + camera_plot_svg(runs) + "</div>";
 }
 
 // Inline Markdown: `code` and **strong**, on escaped text.

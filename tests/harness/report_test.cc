@@ -365,6 +365,11 @@ TEST_CASE("report: Markdown, CSV and self-contained HTML from two run directorie
   CHECK(html.find("success per task") != std::string::npos);
   CHECK(html.find("policy vs policy") != std::string::npos);
   CHECK(html.find("Success vs camera perturbation (95% Wilson") != std::string::npos);
+  // The camera plot also on its own (two camera settings: perturbed and none).
+  const std::string camera_svg = read_text(root / "report" / "camera.svg");
+  CHECK(camera_svg.rfind("<svg xmlns='http://www.w3.org/2000/svg'", 0) == 0);
+  CHECK(camera_svg.find("Success vs camera perturbation") != std::string::npos);
+  CHECK(count(camera_svg, "</svg>") == 1);
   for (const std::string forbidden :
        {"<script", "<link", "<img", "src=", "@import", "url(", "https://"}) {
     CHECK_MESSAGE(html.find(forbidden) == std::string::npos, "report.html contains " << forbidden);

@@ -278,16 +278,9 @@ class BatchMaker {
                         std::span<float>(batch->proprio[row].data_ptr<float>(), kProprioDim));
       for (int k = 0; k < chunk; ++k) {
         const int source = std::min(t + k, demo.steps - 1);  // past the end: the last action
-        for (int dim = 0; dim < kActionDim; ++dim) {
-          const float value = demo.actions[source * kActionDim + dim];
-          float& out = actions[(row * chunk + k) * kActionDim + dim];
-          if (dim == kGripper) {
-            out = dataset_gripper(value);
-          } else {
-            const double lo = statistics_.action.q01[dim], hi = statistics_.action.q99[dim];
-            out = float(std::clamp(2.0 * (value - lo) / (hi - lo + 1e-8) - 1.0, -1.0, 1.0));
-          }
-        }
+        normalize_training_action(
+            std::span<const float>(demo.actions.data() + source * kActionDim, kActionDim),
+            statistics_.action, std::span<float>(actions + (row * chunk + k) * kActionDim, kActionDim));
       }
       batch->prompts.push_back(prompt_ids_.at(demo.instruction));
     }
@@ -368,6 +361,21 @@ std::string duration(double seconds) {
 }
 
 }  // namespace
+
+void normalize_training_action(std::span<const float> action, const NormStats& stats,
+                               std::span<float> out) {
+  if (action.size() != kActionDim || out.size() != kActionDim || stats.dimensions() != kActionDim) {
+    throw std::runtime_error("normalize_training_action: needs 7-D actions and statistics");
+  }
+  for (int dim = 0; dim < kActionDim; ++dim) {
+    if (dim == kGripper) {
+      out[dim] = dataset_gripper(action[dim]);
+    } else {
+      const double lo = stats.q01[dim], hi = stats.q99[dim];
+      out[dim] = float(std::clamp(2.0 * (action[dim] - lo) / (hi - lo + 1e-8) - 1.0, -1.0, 1.0));
+    }
+  }
+}
 
 TrainResult train(const TrainSettings& settings) {
   const auto begin = Clock::now();

@@ -8,8 +8,11 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
+
+#include "policies/dream_vla/postprocess.h"
 
 namespace CLI {
 class App;
@@ -53,6 +56,13 @@ struct TrainResult {
 // flag, file or mismatch for bad input (no demos, unknown config, an image size
 // that is not a multiple of 28, an existing run with other settings).
 TrainResult train(const TrainSettings& settings);
+
+// The training target of one env action (7-D, gripper -1 open / +1 close):
+// dims 0-5 to [-1, 1] with q01/q99 (clipped), the gripper to the dataset
+// convention 1 open / 0 closed (unnormalized). postprocess_actions with the
+// LIBERO gripper rule inverts it.
+void normalize_training_action(std::span<const float> action, const NormStats& stats,
+                               std::span<float> out);
 
 // Registers `vla-harness train`.
 void add_train_command(CLI::App& app);

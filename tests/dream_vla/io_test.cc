@@ -2,6 +2,8 @@
 // clear errors on malformed checkpoint files.
 #include "torch_doctest.h"  // first: libtorch's CHECK macros give way to doctest's
 #include "policies/dream_vla/weights.h"
+#include "policies/dream_vla/postprocess.h"
+#include "policies/dream_vla/train.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -533,4 +535,30 @@ TEST_CASE("postprocess: dataset_statistics.json, un-normalisation and the LIBERO
   CHECK(contains(error_of([&] { load_dataset_statistics(path); }), "libero_goal lacks \"action\""));
   std::ofstream(path) << "[1, 2";
   CHECK(contains(error_of([&] { load_dataset_statistics(path); }), "not valid JSON"));
+}
+
+TEST_CASE("train: the training action target inverts through the policy's postprocessing") {
+  using namespace policies::dream_vla;
+  NormStats stats;
+  stats.q01 = {-0.5, -0.4, -0.9, -0.1, -0.2, -0.3, 0.0};
+  stats.q99 = {0.5, 0.6, 0.9, 0.1, 0.2, 0.3, 1.0};
+  stats.mask = {true, true, true, true, true, true, false};
+  const std::vector<std::vector<float>> env_actions = {{0.1f, -0.2f, 0.3f, 0.05f, -0.1f, 0.2f, -1.0f},
+                                                       {-0.4f, 0.5f, -0.8f, 0.0f, 0.15f, -0.25f, 1.0f}};
+  std::vector<float> normalized;
+  for (const auto& action : env_actions) {
+    std::vector<float> out(7);
+    normalize_training_action(action, stats, out);
+    normalized.insert(normalized.end(), out.begin(), out.end());
+  }
+  CHECK(normalized[6] == 1.0f);   // open -> dataset 1
+  CHECK(normalized[13] == 0.0f);  // close -> dataset 0
+  std::vector<envs::Action> decoded;
+  postprocess_actions(normalized, stats, Normalization::kBoundsQ99, GripperConvention{}, decoded);
+  REQUIRE(decoded.size() == 2);
+  for (size_t row = 0; row < 2; ++row) {
+    for (int dim = 0; dim < 7; ++dim) {
+      CHECK(decoded[row][dim] == doctest::Approx(env_actions[row][dim]).epsilon(1e-5));
+    }
+  }
 }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <csignal>
 #include <future>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -39,6 +40,30 @@ constexpr int kActionDim = 7;
 constexpr int kProprioDim = 8;
 constexpr int kGripper = 6;
 constexpr float kCropArea = 0.9f;  // RandomResizedCrop scale of the LIBERO recipe
+
+// Set by SIGINT / SIGTERM: the loop checkpoints and returns.
+volatile std::sig_atomic_t stop_requested = 0;
+void on_stop_signal(int) { stop_requested = 1; }
+
+// Routes SIGINT and SIGTERM to on_stop_signal while it lives.
+class StopOnSignal {
+ public:
+  StopOnSignal() {
+    stop_requested = 0;
+    previous_int_ = std::signal(SIGINT, on_stop_signal);
+    previous_term_ = std::signal(SIGTERM, on_stop_signal);
+  }
+  ~StopOnSignal() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  void (*previous_int_)(int);
+  void (*previous_term_)(int);
+};
 
 void write_json(const fs::path& path, const nlohmann::json& json) {
   const fs::path partial = path.string() + ".partial";
@@ -379,6 +404,8 @@ void normalize_training_action(std::span<const float> action, const NormStats& s
 
 TrainResult train(const TrainSettings& settings) {
   const auto begin = Clock::now();
+  // Ctrl-C or a kill (e.g. a Slurm time limit): finish the step, checkpoint, stop.
+  const StopOnSignal stop_on_signal;
   if (settings.out.empty()) throw std::runtime_error("train: --out is required");
   if (settings.demos.empty()) throw std::runtime_error("train: --demos needs at least one file");
   if (settings.image_size < 28 || settings.image_size % 28 != 0) {
@@ -544,13 +571,18 @@ TrainResult train(const TrainSettings& settings) {
       window_begin = Clock::now();
     }
     const bool out_of_time =
-        settings.time_limit_s > 0 &&
-        std::chrono::duration<double>(Clock::now() - begin).count() >= settings.time_limit_s;
+        stop_requested != 0 ||
+        (settings.time_limit_s > 0 &&
+         std::chrono::duration<double>(Clock::now() - begin).count() >= settings.time_limit_s);
     if (step % settings.checkpoint_every == 0 || step == stop_step || out_of_time) save(step);
     if (out_of_time) {
       if (next.valid()) next.wait();
       break;
     }
+  }
+  if (window_steps > 0) result.last_loss = window_loss / window_steps;
+  if (stop_requested) {
+    std::fprintf(stderr, "train: stopped by a signal at step %lld (checkpointed)\n", (long long)step);
   }
   result.steps = step;
   result.wall_time_s = std::chrono::duration<double>(Clock::now() - begin).count();

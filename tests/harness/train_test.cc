@@ -103,6 +103,20 @@ TEST_CASE("train: a run stopped with --until and resumed equals an uninterrupted
   fs::remove_all(parts);
 }
 
+TEST_CASE("train: SIGTERM stops the run with a checkpoint, and a rerun resumes") {
+  const fs::path out = scratch("signal");
+  auto output = test_util::run_command("timeout -s TERM 8 " + train_command(out, "--steps 1000000"));
+  INFO(output.text);
+  CHECK(output.status == 124);  // timeout's status once it had to send TERM
+  CHECK(output.text.find("stopped by a signal at step") != std::string::npos);
+  const int64_t step = read_json(out / "train_state" / "state.json")["step"];
+  CHECK(step >= 1);
+  output = test_util::run_command(train_command(out, "--steps 1000000 --until " + std::to_string(step + 1)));
+  CHECK(output.status == 0);
+  CHECK(output.text.find("(from " + std::to_string(step) + ")") != std::string::npos);
+  fs::remove_all(out);
+}
+
 TEST_CASE("train: the loss falls on a handful of demos and the checkpoint runs as the policy") {
   const fs::path out = scratch("fit");
   auto output = test_util::run_command(

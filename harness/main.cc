@@ -179,6 +179,8 @@ int main(int argc, char** argv) {
       plan_settings.task_ids = parse_task_ids(tasks_text);
       plan_settings.episodes_per_task = episodes_per_task;
       plan_settings.seed = seed;
+      plan_settings.replan_steps = replan_steps;
+      plan_settings.image_size = image_size;
       if (!shard_text.empty()) harness::parse_shard(shard_text, &plan_settings);
       if (workers < 1) throw std::runtime_error("--workers must be at least 1");
       const auto plan = harness::make_plan(plan_settings);

@@ -77,6 +77,10 @@ nlohmann::json describe_plan(const PlanSettings& settings, const std::string& po
                              {"mode", settings.camera_level >= 0 ? settings.camera_mode
                                                                  : std::string()}}},
                            {"episodes", whole_plan->size()}};
+  // Settings that change what a policy does in an episode: a run resumed or
+  // merged with other values would mix two experiments.
+  if (settings.replan_steps > 0) record["replan_steps"] = settings.replan_steps;
+  if (settings.image_size > 0) record["image_size"] = settings.image_size;
   // The identity: the settings above, then every episode in order with its
   // camera perturbations, and each task's protocol and instruction once.
   std::string text = record.dump();
@@ -108,7 +112,8 @@ std::vector<PlanDifference> plan_differences(const nlohmann::json& first,
                                              const nlohmann::json& second, bool ignore_shard) {
   std::vector<PlanDifference> differences;
   for (const char* field :
-       {"policy", "suites", "tasks", "episodes_per_task", "seed", "camera", "shard"}) {
+       {"policy", "suites", "tasks", "episodes_per_task", "seed", "camera", "replan_steps",
+        "image_size", "shard"}) {
     if (ignore_shard && std::string(field) == "shard") continue;
     const nlohmann::json a = first.value(field, nlohmann::json()),
                          b = second.value(field, nlohmann::json());
@@ -137,6 +142,8 @@ PlanSettings plan_settings_from(const nlohmann::json& record) {
     settings.camera.rotation = camera.at("rotation").get<double>();
     settings.camera.fovy = camera.at("fovy").get<double>();
     settings.camera_level = camera.value("level", -1);
+    settings.replan_steps = record.value("replan_steps", 0);
+    settings.image_size = record.value("image_size", 0);
     if (settings.camera_level >= 0) settings.camera_mode = camera.at("mode").get<std::string>();
   } catch (const nlohmann::json::exception& error) {
     throw std::runtime_error(std::string("plan record: ") + error.what());

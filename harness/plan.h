@@ -33,6 +33,8 @@ struct PlanSettings {
   envs::CameraRandomization camera;       // applied to "agentview" when non-zero
   int camera_level = -1;                  // 0..5: agentview drawn from this camera level; -1: none
   std::string camera_mode = "orbit";      // with camera_level: "orbit" or "free"
+  int replan_steps = 0;                   // actions executed per chunk; 0: the policy's own
+  int image_size = 0;                     // rendered camera size in px; 0: the policy's
   int shard_index = 0;                    // this process runs episodes with index % count == index
   int shard_count = 1;                    // slices the plan is cut into (--shard K/N)
 };
@@ -52,7 +54,9 @@ std::vector<EpisodeSpec> make_plan(const PlanSettings& settings);
 
 // The record of a run's plan, kept in its context block as "plan": the settings
 // that make it ("policy", "suites", "tasks", "episodes_per_task", "seed",
-// "camera", "shard" as "K/N"), "episodes" (how many the whole plan has),
+// "camera", "shard" as "K/N"; "replan_steps" and "image_size" only when set,
+// so records written before they existed still match), "episodes" (how many
+// the whole plan has),
 // "plan_id" (a hash over the whole plan's ordered episode ids with their camera
 // perturbations, every task's protocol and instruction, the policy spec, seed and
 // camera settings: equal for every shard of one plan) and "fingerprint" (plan_id
@@ -63,7 +67,8 @@ nlohmann::json describe_plan(const PlanSettings& settings, const std::string& po
 
 // One way two plan records differ: the setting's name and its value in each.
 struct PlanDifference {
-  std::string field;            // "policy", "suites", "tasks", "episodes_per_task", "seed", "camera", "shard", "episodes"
+  std::string field;            // "policy", "suites", "tasks", "episodes_per_task", "seed", "camera",
+                                // "replan_steps", "image_size", "shard", "episodes"
   std::string first, second;    // the values, as text
 };
 

@@ -185,6 +185,22 @@ TEST_CASE("plan record: shards share a plan id, other settings change it and are
   CHECK(back.seed == 8);
   CHECK(back.task_ids == std::vector<int>{0});
   CHECK(harness::describe_plan(back, "zero")["plan_id"] == reseeded["plan_id"]);
+  // Replanning and image size change what the policy does: both are part of the plan.
+  CHECK_FALSE(reseeded.contains("replan_steps"));
+  settings.replan_steps = 4;
+  settings.image_size = 128;
+  const nlohmann::json replanned = harness::describe_plan(settings, "zero");
+  CHECK(replanned["plan_id"] != reseeded["plan_id"]);
+  const auto replan_differences = harness::plan_differences(reseeded, replanned);
+  REQUIRE(replan_differences.size() == 2);
+  CHECK(replan_differences[0].field == "replan_steps");
+  CHECK(replan_differences[0].first == "(none)");
+  CHECK(replan_differences[0].second == "4");
+  CHECK(replan_differences[1].field == "image_size");
+  const harness::PlanSettings replanned_back = harness::plan_settings_from(replanned);
+  CHECK(replanned_back.replan_steps == 4);
+  CHECK(replanned_back.image_size == 128);
+  CHECK(harness::describe_plan(replanned_back, "zero")["plan_id"] == replanned["plan_id"]);
 }
 
 TEST_CASE("determinism: episodes are identical for 1 or 2 workers and for 2 shards merged") {

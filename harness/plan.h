@@ -56,11 +56,10 @@ std::vector<EpisodeSpec> make_plan(const PlanSettings& settings);
 // that make it ("policy", "suites", "tasks", "episodes_per_task", "seed",
 // "camera", "shard" as "K/N"; "replan_steps" and "image_size" only when set,
 // so records written before they existed still match), "episodes" (how many
-// the whole plan has),
-// "plan_id" (a hash over the whole plan's ordered episode ids with their camera
-// perturbations, every task's protocol and instruction, the policy spec, seed and
-// camera settings: equal for every shard of one plan) and "fingerprint" (plan_id
-// and shard). `policy_spec` should have its credentials removed.
+// the whole plan has), "plan_id" (a hash over those settings but the shard, the
+// whole plan's ordered episode ids with their camera perturbations, and every
+// task's protocol and instruction: equal for every shard of one plan) and
+// "fingerprint" (plan_id and shard). `policy_spec` should have its credentials removed.
 // `whole_plan`, if given, is make_plan(settings) without the shard (saves building it twice).
 nlohmann::json describe_plan(const PlanSettings& settings, const std::string& policy_spec,
                              const std::vector<EpisodeSpec>* whole_plan = nullptr);

@@ -9,13 +9,11 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "harness/results.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -23,18 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kModel = fs::path(VLA_SOURCE_DIR) / "models" / "dream-vla-tiny";
-
-// The episodes of a results directory's episodes.jsonl (the context line skipped).
-std::vector<nlohmann::json> read_episodes(const fs::path& file) {
-  std::ifstream in(file);
-  REQUIRE(in.good());
-  std::vector<nlohmann::json> episodes;
-  for (std::string line; std::getline(in, line);) {
-    nlohmann::json record = nlohmann::json::parse(line);
-    if (!record.contains("context")) episodes.push_back(std::move(record));
-  }
-  return episodes;
-}
+const fs::path kRecord = kModel / "eval" / "main";  // its recorded evaluation
 
 }  // namespace
 
@@ -50,27 +37,23 @@ TEST_CASE("shipped model: the checkpoint files are there and at most 25 MB") {
 }
 
 TEST_CASE("shipped model: the recorded evaluation is of this model, every state of each suite") {
-  const fs::path file = kModel / "eval" / "main" / "episodes.jsonl";
-  std::ifstream in(file);
-  std::string header;
-  REQUIRE(std::getline(in, header));
-  const nlohmann::json plan = nlohmann::json::parse(header).at("context").at("plan");
+  const harness::RecordedRun record = harness::read_run(kRecord.string());
+  REQUIRE(record.has_context);
+  const nlohmann::json& plan = record.context.at("plan");
   CHECK(plan.at("policy") == "dream-vla:models/dream-vla-tiny");
   CHECK(plan.at("suites") ==
         std::vector<std::string>{"libero_spatial", "libero_object", "libero_goal"});
   CHECK(plan.at("episodes") == 1500);
-  const auto episodes = read_episodes(file);
-  CHECK(episodes.size() == 1500);
-  for (const auto& episode : episodes) CHECK(episode.at("end_reason") != "error");
+  CHECK(record.episodes.size() == 1500);
+  for (const auto& episode : record.episodes) CHECK(episode.end_reason != "error");
 }
 
 TEST_CASE("shipped model: it succeeds again where its recorded evaluation succeeded") {
   // A libero_object task whose first two states both succeeded in the record.
   std::map<int, int> first_two_successes;
-  for (const auto& episode : read_episodes(kModel / "eval" / "main" / "episodes.jsonl")) {
-    if (episode.at("suite") == "libero_object" && episode.at("init_state").get<int>() < 2 &&
-        episode.at("success").get<bool>()) {
-      ++first_two_successes[episode.at("task_id").get<int>()];
+  for (const auto& episode : harness::read_run(kRecord.string()).episodes) {
+    if (episode.suite == "libero_object" && episode.init_state < 2 && episode.success) {
+      ++first_two_successes[episode.task_id];
     }
   }
   int task = -1;
@@ -90,10 +73,10 @@ TEST_CASE("shipped model: it succeeds again where its recorded evaluation succee
       " --out " + out.string() + " 2>&1");
   INFO(output.text);
   REQUIRE(output.status == 0);
-  const auto episodes = read_episodes(out / "episodes.jsonl");
+  const auto episodes = harness::read_run(out.string()).episodes;
   REQUIRE(episodes.size() == 2);
   int successes = 0;
-  for (const auto& episode : episodes) successes += episode.at("success").get<bool>();
+  for (const auto& episode : episodes) successes += episode.success;
   // Both succeeded in the record; one may flip where another BLAS build rounds differently.
   CHECK(successes >= 1);
   fs::remove_all(out);

@@ -6,8 +6,6 @@
 
 namespace harness {
 
-std::string git_revision() { return VLA_GIT_REVISION; }
-
 std::string libtorch_version() {
 #ifdef VLA_WITH_TORCH
   return TORCH_VERSION;

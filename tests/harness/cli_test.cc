@@ -51,6 +51,13 @@ TEST_CASE("cli eval: writes episodes.jsonl and summary.json with every field, an
   for (const char* key : {"git_revision", "mujoco_version", "libtorch_version", "host", "command_line"}) {
     CHECK_MESSAGE(lines[0]["context"].contains(key), key);
   }
+  // The revision is the checkout's at build time: HEAD, "-dirty" when tracked files differ.
+  const auto head = test_util::run_command("git -C " + std::string(VLA_SOURCE_DIR) +
+                                           " rev-parse --short=12 HEAD 2>/dev/null");
+  if (head.status == 0 && head.text.size() > 12) {
+    const std::string revision = lines[0]["context"]["git_revision"];
+    CHECK(revision.rfind(head.text.substr(0, 12), 0) == 0);
+  }
   for (size_t i = 1; i < lines.size(); ++i) {
     for (const char* key : {"episode_id", "suite", "task_id", "init_state", "seed", "success", "steps",
                             "end_reason", "wall_time_s"}) {

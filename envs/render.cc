@@ -135,6 +135,14 @@ Renderer::Renderer(mjModel* model, const RenderSettings& settings) : settings_(s
   model->vis.quality.numstacks = settings.stacks;
   model->vis.quality.numquads = settings.quads;
   context_ = GlContext::create(settings.backend, settings.width, settings.height);
+  view_ = std::make_unique<OffscreenView>(model, settings);
+  flipped_.resize(size_t(settings.width) * settings.height * 3);
+}
+
+// view_ frees its GL objects before context_ goes (members die in reverse order).
+Renderer::~Renderer() = default;
+
+OffscreenView::OffscreenView(const mjModel* model, const RenderSettings& settings) {
   mjv_defaultScene(&scene_);
   mjv_defaultCamera(&camera_);
   mjv_defaultOption(&option_);
@@ -147,12 +155,20 @@ Renderer::Renderer(mjModel* model, const RenderSettings& settings) : settings_(s
   scene_.flags[mjRND_SHADOW] = settings.shadows;
   scene_.flags[mjRND_REFLECTION] = settings.reflections;
   camera_.type = mjCAMERA_FIXED;
-  flipped_.resize(size_t(settings.width) * settings.height * 3);
 }
 
-Renderer::~Renderer() {
+OffscreenView::~OffscreenView() {
   mjr_freeContext(&gpu_context_);
   mjv_freeScene(&scene_);
+}
+
+void OffscreenView::render(const mjModel* model, mjData* data, int camera_id, int width,
+                           int height, uint8_t* rgb) {
+  camera_.fixedcamid = camera_id;
+  mjv_updateScene(model, data, &option_, nullptr, &camera_, mjCAT_ALL, &scene_);
+  const mjrRect viewport = {0, 0, width, height};
+  mjr_render(viewport, &scene_, &gpu_context_);
+  mjr_readPixels(rgb, nullptr, viewport, &gpu_context_);
 }
 
 void Renderer::render(const mjModel* model, mjData* data, int camera_id, Image* out) {
@@ -163,11 +179,7 @@ void Renderer::render(const mjModel* model, mjData* data, int camera_id, Image* 
     out->pixels.resize(size_t(width) * height * 3);
   }
   context_->make_current();
-  camera_.fixedcamid = camera_id;
-  mjv_updateScene(model, data, &option_, nullptr, &camera_, mjCAT_ALL, &scene_);
-  const mjrRect viewport = {0, 0, width, height};
-  mjr_render(viewport, &scene_, &gpu_context_);
-  mjr_readPixels(flipped_.data(), nullptr, viewport, &gpu_context_);
+  view_->render(model, data, camera_id, width, height, flipped_.data());
   // OpenGL rows run bottom-up; images are top row first.
   const size_t row = size_t(width) * 3;
   for (int y = 0; y < height; ++y) {

@@ -40,6 +40,32 @@ class GlContext {
   static std::unique_ptr<GlContext> create(GlBackend backend, int width, int height);
 };
 
+// MuJoCo's visualisation state for offscreen views of one model, set up the
+// same way wherever this project renders (the harness's Renderer and the bare
+// baseline of `vla-harness bench`): a scene for the model, a fixed camera,
+// default options with collision geoms (group 3 and up) hidden, shadows and
+// reflections from the settings, and the model's offscreen buffer bound. The
+// thread's GL context must be current for every call.
+class OffscreenView {
+ public:
+  OffscreenView(const mjModel* model, const RenderSettings& settings);
+  ~OffscreenView();
+  OffscreenView(const OffscreenView&) = delete;
+  OffscreenView& operator=(const OffscreenView&) = delete;
+
+  // Renders camera `camera_id` of `data` into a width x height viewport and
+  // reads it back into `rgb` (width * height * 3 bytes, bottom row first, as
+  // OpenGL returns it). Allocates nothing.
+  void render(const mjModel* model, mjData* data, int camera_id, int width, int height,
+              uint8_t* rgb);
+
+ private:
+  mjvScene scene_;
+  mjvCamera camera_;
+  mjvOption option_;
+  mjrContext gpu_context_;
+};
+
 // Renders cameras of one model into preallocated images. Not thread-safe:
 // one Renderer per worker thread. render() allocates nothing once `out` has
 // the right size.
@@ -61,10 +87,7 @@ class Renderer {
  private:
   RenderSettings settings_;
   std::unique_ptr<GlContext> context_;
-  mjvScene scene_;
-  mjvCamera camera_;
-  mjvOption option_;
-  mjrContext gpu_context_;
+  std::unique_ptr<OffscreenView> view_;  // after context_: freed while it is alive
   std::vector<uint8_t> flipped_;  // bottom-up rows from glReadPixels
 };
 

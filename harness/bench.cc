@@ -62,51 +62,32 @@ class WithCameras : public policies::Policy {
 };
 
 // MuJoCo's offscreen rendering set up as envs::Renderer sets it up (same GL
-// backend, buffer sized to the camera, no multisampling unless the model's
-// settings say so, same shadow, reflection and geom-group settings), without
-// the harness around it.
+// backend, buffer sized to the camera, the same envs::OffscreenView), without
+// the harness around it: no image flip, no observation.
 class BareRenderer {
  public:
   BareRenderer(const mjModel* model, const envs::RenderSettings& settings)
-      : width_(settings.width), height_(settings.height) {
-    context_ = envs::GlContext::create(settings.backend, width_, height_);
-    mjv_defaultScene(&scene_);
-    mjv_defaultCamera(&camera_);
-    mjv_defaultOption(&option_);
-    mjr_defaultContext(&gpu_context_);
-    mjv_makeScene(model, &scene_, 2000);
-    mjr_makeContext(model, &gpu_context_, mjFONTSCALE_100);
-    mjr_setBuffer(mjFB_OFFSCREEN, &gpu_context_);
-    for (int g = 3; g < mjNGROUP; ++g) option_.geomgroup[g] = 0;
-    scene_.flags[mjRND_SHADOW] = settings.shadows;
-    scene_.flags[mjRND_REFLECTION] = settings.reflections;
-    camera_.type = mjCAMERA_FIXED;
+      : width_(settings.width), height_(settings.height),
+        context_(envs::GlContext::create(settings.backend, width_, height_)),
+        view_(std::make_unique<envs::OffscreenView>(model, settings)) {
     pixels_.resize(size_t(width_) * height_ * 3);
   }
   ~BareRenderer() {
     context_->make_current();
-    mjr_freeContext(&gpu_context_);
-    mjv_freeScene(&scene_);
+    view_.reset();
   }
   BareRenderer(const BareRenderer&) = delete;
   BareRenderer& operator=(const BareRenderer&) = delete;
 
   void make_current() { context_->make_current(); }
   void render(const mjModel* model, mjData* data, int camera_id) {
-    camera_.fixedcamid = camera_id;
-    mjv_updateScene(model, data, &option_, nullptr, &camera_, mjCAT_ALL, &scene_);
-    const mjrRect viewport = {0, 0, width_, height_};
-    mjr_render(viewport, &scene_, &gpu_context_);
-    mjr_readPixels(pixels_.data(), nullptr, viewport, &gpu_context_);
+    view_->render(model, data, camera_id, width_, height_, pixels_.data());
   }
 
  private:
   int width_, height_;
   std::unique_ptr<envs::GlContext> context_;
-  mjvScene scene_;
-  mjvCamera camera_;
-  mjvOption option_;
-  mjrContext gpu_context_;
+  std::unique_ptr<envs::OffscreenView> view_;
   std::vector<uint8_t> pixels_;
 };
 

@@ -4,6 +4,8 @@
 // agree across env, policy and wire format).
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #ifdef VLA_WITH_TORCH
 
 #include <array>
@@ -29,10 +31,12 @@ std::string run_command(const std::string& command, int* status) {
   return output.text;
 }
 
-// A tiny random checkpoint, made once per test run with the CLI.
+// A tiny random checkpoint, made once per test process with the CLI (ctest runs
+// the test cases as parallel processes: each makes its own).
 std::string tiny_checkpoint() {
   static const std::string dir = [] {
-    const auto path = std::filesystem::temp_directory_path() / "vla_harness_integration_tiny";
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("vla_harness_integration_tiny_" + std::to_string(getpid()));
     std::filesystem::remove_all(path);
     int status = 0;
     const std::string output =
@@ -47,7 +51,8 @@ std::string tiny_checkpoint() {
 }  // namespace
 
 TEST_CASE("dream-vla in the harness: eval runs LIBERO episodes with both cameras, chunked") {
-  const auto out = std::filesystem::temp_directory_path() / "vla_harness_integration_eval";
+  const auto out = std::filesystem::temp_directory_path() /
+                   ("vla_harness_integration_eval_" + std::to_string(getpid()));
   std::filesystem::remove_all(out);
   int status = 0;
   const std::string output = run_command(

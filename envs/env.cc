@@ -3,10 +3,28 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 
 namespace envs {
 
+namespace {
+
+// MuJoCo's fatal errors (mju_error: stack exhausted, allocation failed) exit
+// the process unless a handler is set; this one throws, so that the episode
+// in which it happened records the error and the run goes on.
+[[noreturn]] void throw_mujoco_error(const char* message) {
+  throw SimulationError(std::string("MuJoCo error: ") + message);
+}
+
+}  // namespace
+
+void install_mujoco_error_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] { mju_user_error = throw_mujoco_error; });
+}
+
 mjModel* load_model_from_string(const std::string& mjcf) {
+  install_mujoco_error_handler();
   mjVFS vfs;
   mj_defaultVFS(&vfs);
   const char* file_name = "scene.xml";

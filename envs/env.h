@@ -105,6 +105,10 @@ class Env {
 // Throws std::runtime_error with MuJoCo's error message.
 mjModel* load_model_from_string(const std::string& mjcf);
 
+// Makes MuJoCo's fatal errors (mju_error) throw SimulationError instead of
+// exiting the process. Idempotent; load_model_from_string calls it.
+void install_mujoco_error_handler();
+
 // Moves camera `camera` of `m` on the sphere about its look-at point by the
 // orbit of `perturbation` (azimuth, elevation, distance_scale), still looking
 // at the point; the look-at point defaults to where the optical axis meets the

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "envs/mjcf_text.h"
 #include "envs/panda.h"
 
 namespace tasks {
@@ -310,7 +311,7 @@ Scene build_scene(const TaskSpec& task, const SceneSettings& settings) {
       << "<mujoco model=\"" << task.problem << "\">\n"
       << "<compiler angle=\"radian\" autolimits=\"true\"/>\n"
       << "<option timestep=\"0.002\" cone=\"elliptic\" impratio=\"10\"/>\n"
-      << "<size njmax=\"6000\" nconmax=\"1500\"/>\n"
+      << envs::mjcf::size_element(500)
       << "<visual>\n"
       << "  <global offwidth=\"224\" offheight=\"224\"/>\n"
       << "  <quality shadowsize=\"2048\" offsamples=\"0\"/>\n"

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "envs/mjcf_text.h"
 #include "envs/widowx.h"
 
 namespace tasks::simpler {
@@ -280,8 +281,8 @@ std::string scene_xml(int kind) {
   std::string xml =
       "<mujoco model=\"bridge\">\n"
       "<compiler angle=\"radian\" autolimits=\"true\"/>\n"
-      "<option timestep=\"0.002\" cone=\"elliptic\" impratio=\"10\"/>\n"
-      "<size njmax=\"2000\" nconmax=\"500\"/>\n"
+      "<option timestep=\"0.002\" cone=\"elliptic\" impratio=\"10\"/>\n" +
+      envs::mjcf::size_element(250) +
       "<visual>\n  <global offwidth=\"640\" offheight=\"480\"/>\n"
       "  <quality shadowsize=\"2048\" offsamples=\"0\"/>\n"
       "  <headlight ambient=\"0.4 0.4 0.4\" diffuse=\"0.4 0.4 0.4\" specular=\"0.1 0.1 0.1\"/>\n"

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "envs/mjcf_text.h"
+
 namespace tasks::simpler {
 namespace {
 
@@ -291,7 +293,7 @@ std::string fractal_scene_mjcf(const FractalSceneSettings& settings) {
   mjcf << "<mujoco model=\"fractal\">\n"
        << "<compiler angle=\"radian\" autolimits=\"true\"/>\n"
        << "<option timestep=\"0.002\" cone=\"elliptic\" impratio=\"10\"/>\n"
-       << "<size njmax=\"4000\" nconmax=\"1000\"/>\n"
+       << envs::mjcf::size_element(500)
        << "<visual>\n"
        << "  <global offwidth=\"" << kFractalImageWidth << "\" offheight=\"" << kFractalImageHeight
        << "\"/>\n"

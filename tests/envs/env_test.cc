@@ -71,6 +71,27 @@ TEST_CASE("env: a diverging simulation raises SimulationError instead of going o
   CHECK_THROWS_AS(env.step({NAN, 0, 0, 0, 0, 0, -1}), envs::SimulationError);
 }
 
+TEST_CASE("env: MuJoCo's fatal errors throw SimulationError, and the environment goes on") {
+  tasks::TaskEnv env(task0(), physics_only());
+  env.reset(0);
+  mjData* data = env.env().mutable_data();
+  // More stack than the model has: mju_error, which would exit the process.
+  CHECK_THROWS_AS(mj_stackAlloc(data, int(env.env().model()->nstack) + 1), envs::SimulationError);
+  env.reset(0);
+  CHECK_NOTHROW(env.step({0, 0, 0, 0, 0, 0, -1}));
+}
+
+TEST_CASE("env: a scene's mjData is sized to its contacts (tens of MB, not GB)") {
+  tasks::TaskEnv env(task0(), physics_only());
+  const mjModel* model = env.env().model();
+  const mjData* data = env.env().data();
+  CHECK(model->nconmax == 500);
+  CHECK(model->njmax == 2000);
+  CHECK(model->nstack == 2000000);
+  const double bytes = double(data->nbuffer) + double(data->nstack) * sizeof(mjtNum);
+  CHECK(bytes < 100e6);
+}
+
 TEST_CASE("env: proprio is eef position, axis-angle and two finger joints") {
   tasks::TaskEnv env(task0(), physics_only());
   const envs::Observation& observation = env.reset(0);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "envs/assets.h"
+#include "envs/mjcf_text.h"
 
 namespace test_scene {
 
@@ -36,9 +37,8 @@ inline std::string scene_xml(const std::vector<envs::assets::ObjectMjcf>& object
   }
   return "<mujoco model=\"test_scene\">\n"
          "<compiler angle=\"radian\" autolimits=\"true\"/>\n"
-         "<option timestep=\"0.002\"/>\n"
-         "<size njmax=\"4000\" nconmax=\"1000\"/>\n"
-         "<asset>\n" +
+         "<option timestep=\"0.002\"/>\n" +
+         envs::mjcf::size_element(1000) + "<asset>\n" +
          asset_text +
          "</asset>\n<worldbody>\n"
          "<light pos=\"0 0 3\" dir=\"0 0 -1\"/>\n"

@@ -1,14 +1,23 @@
 #include "harness/bench.h"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -23,6 +32,8 @@
 #include "harness/runner.h"
 #include "tasks/episode_env.h"
 #include "tasks/suite.h"
+
+extern char** environ;
 
 namespace harness {
 
@@ -95,8 +106,10 @@ class BareRenderer {
 // current state (substeps of mj_step, then every camera rendered and read
 // back), restarting from that state every `episode_length` steps. Returns the
 // wall time in seconds; adds the time spent in physics and in rendering.
+// `ready`, when given, is called once everything is set up, just before the
+// timed loop.
 double time_bare_loop(envs::Env& env, long observations, long episode_length, double& physics_s,
-                      double& render_s) {
+                      double& render_s, const std::function<void()>& ready = {}) {
   const mjModel* model = env.model();
   std::unique_ptr<mjData, decltype(&mj_deleteData)> start(mj_makeData(model), mj_deleteData);
   std::unique_ptr<mjData, decltype(&mj_deleteData)> data(mj_makeData(model), mj_deleteData);
@@ -110,6 +123,7 @@ double time_bare_loop(envs::Env& env, long observations, long episode_length, do
   const int substeps = env.settings().substeps;
   BareRenderer renderer(model, env.settings().render);
   renderer.make_current();
+  if (ready) ready();
   const auto begin = Clock::now();
   for (long i = 0; i < observations; ++i) {
     if (i % episode_length == 0) mj_copyData(data.get(), model, start.get());
@@ -121,6 +135,196 @@ double time_bare_loop(envs::Env& env, long observations, long episode_length, do
     render_s += seconds_since(render_begin);
   }
   return seconds_since(begin);
+}
+
+void check_range(const char* flag, long value, long low, long high) {
+  if (value < low || value > high) {
+    throw std::runtime_error(std::string("bench: ") + flag + " must be within " + std::to_string(low) +
+                             ".." + std::to_string(high) + ", got " + std::to_string(value));
+  }
+}
+
+// The bench's task with episodes cut to `steps` policy steps, and the
+// environment settings of a policy reading both cameras at the bench's size.
+struct BenchScene {
+  std::shared_ptr<const tasks::TaskDefinition> task;
+  envs::EnvSettings env_settings;
+  long episode_length = 0;  // wait steps + policy steps
+};
+
+BenchScene bench_scene(const BenchSettings& settings) {
+  const std::shared_ptr<const tasks::TaskDefinition> loaded = tasks::load_task(settings.task);
+  if (loaded->episodes <= 0) throw std::runtime_error("bench: task " + settings.task + " has no episodes");
+  check_range("--init-state", settings.init_state, 0, loaded->episodes - 1);
+  auto cut = std::make_shared<tasks::TaskDefinition>(*loaded);
+  cut->protocol.max_steps = settings.steps;
+  cut->protocol.wait_steps = std::min(cut->protocol.wait_steps, settings.steps);
+  BenchScene scene;
+  scene.task = cut;
+  scene.episode_length = cut->protocol.wait_steps + cut->protocol.max_steps;
+  WithCameras policy(make_policy("scripted"), settings.image_size);
+  envs::RenderSettings render;
+  render.backend = settings.backend;
+  scene.env_settings = env_settings_for(policy.info(), render);
+  return scene;
+}
+
+// The bare loop on `threads` threads at once, each with its own copy of the
+// task's environment and GL context: the scaling ceiling of this machine and
+// GL backend without the harness. Returns observations per second in all.
+double time_parallel_bare_loop(const std::shared_ptr<const tasks::TaskDefinition>& task,
+                               const envs::EnvSettings& env_settings, int init_state, int threads,
+                               long observations_per_thread, long episode_length) {
+  std::vector<std::unique_ptr<tasks::EpisodeEnv>> envs(threads);
+  for (auto& env : envs) {
+    env = tasks::make_episode_env(task, env_settings);
+    env->reset(init_state);
+    env->step(envs::Action{0, 0, 0, 0, 0, 0, -1});
+  }
+  std::vector<std::string> errors(threads);
+  std::vector<std::thread> pool;
+  // The threads start their loops together, once every renderer is set up;
+  // the time runs from that start to the last thread's end.
+  std::mutex mutex;
+  std::condition_variable all_ready;
+  int waiting = 0;
+  Clock::time_point begin;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      auto ready = [&] {
+        std::unique_lock lock(mutex);
+        if (++waiting == threads) {
+          begin = Clock::now();
+          all_ready.notify_all();
+        } else {
+          all_ready.wait(lock, [&] { return waiting == threads; });
+        }
+      };
+      try {
+        double physics_s = 0, render_s = 0;
+        time_bare_loop(envs[t]->env(), observations_per_thread, episode_length, physics_s, render_s,
+                       ready);
+      } catch (const std::exception& error) {
+        errors[t] = error.what();
+        std::lock_guard lock(mutex);
+        if (waiting < threads) {  // never reached the start: release the others
+          waiting = threads;
+          begin = Clock::now();
+          all_ready.notify_all();
+        }
+      }
+    });
+  }
+  for (std::thread& thread : pool) thread.join();
+  const double wall = seconds_since(begin);
+  for (const std::string& error : errors) {
+    if (!error.empty()) throw std::runtime_error("bench: parallel bare loop: " + error);
+  }
+  return double(observations_per_thread * threads) / wall;
+}
+
+// Observations of each process of the process ceiling: two episodes.
+long bare_child_observations(const BenchScene& scene) { return 2 * scene.episode_length; }
+
+// The bare loop in `processes` copies of this program (`bench --bare-child`)
+// at once: each sets up, says "ready", waits for "go" on its stdin, runs the
+// loop and prints its observations and seconds. Processes share no GL
+// state, so this is the scaling ceiling with nothing shared but the machine.
+double time_bare_loop_processes(const BenchSettings& settings, int processes) {
+  const std::string program = settings.program.empty()
+                                  ? std::filesystem::read_symlink("/proc/self/exe").string()
+                                  : settings.program;
+  const char* gl = settings.backend == envs::GlBackend::kEgl ? "egl" : "osmesa";
+  std::vector<std::string> args = {program,
+                                   "bench",
+                                   "--bare-child",
+                                   "--task",
+                                   settings.task,
+                                   "--init-state",
+                                   std::to_string(settings.init_state),
+                                   "--steps",
+                                   std::to_string(settings.steps),
+                                   "--image-size",
+                                   std::to_string(settings.image_size),
+                                   "--gl",
+                                   gl};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  struct Child {
+    pid_t pid = -1;
+    FILE* to = nullptr;    // its stdin
+    FILE* from = nullptr;  // its stdout
+  };
+  std::vector<Child> children(processes);
+  auto fail = [&](const std::string& message) {
+    for (Child& child : children) {
+      if (child.pid > 0) kill(child.pid, SIGKILL);
+    }
+    for (Child& child : children) {
+      if (child.to) std::fclose(child.to);
+      if (child.from) std::fclose(child.from);
+      if (child.pid > 0) waitpid(child.pid, nullptr, 0);
+    }
+    throw std::runtime_error("bench: bare loop in processes: " + message);
+  };
+  for (Child& child : children) {
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0) fail("pipe failed");
+    if (pipe2(out, O_CLOEXEC) != 0) {
+      close(in[0]);
+      close(in[1]);
+      fail("pipe failed");
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    const int error = posix_spawn(&child.pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(in[0]);
+    close(out[1]);
+    child.to = fdopen(in[1], "w");
+    child.from = fdopen(out[0], "r");
+    if (error != 0) {
+      child.pid = -1;
+      fail("cannot start " + program + ": " + std::strerror(error));
+    }
+  }
+  char line[256];
+  for (Child& child : children) {
+    if (!std::fgets(line, sizeof(line), child.from) || std::string(line) != "ready\n") {
+      fail("a child did not get ready");
+    }
+  }
+  for (Child& child : children) {
+    std::fputs("go\n", child.to);
+    std::fflush(child.to);
+  }
+  long observations = 0;
+  double slowest = 0;
+  for (Child& child : children) {
+    long count = 0;
+    double seconds = 0;
+    if (!std::fgets(line, sizeof(line), child.from) ||
+        std::sscanf(line, "%ld %lf", &count, &seconds) != 2 || seconds <= 0) {
+      fail("a child reported no figures");
+    }
+    observations += count;
+    slowest = std::max(slowest, seconds);
+  }
+  for (Child& child : children) {
+    std::fclose(child.to);
+    std::fclose(child.from);
+    child.to = child.from = nullptr;
+    int status = 0;
+    while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    child.pid = -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail("a child failed");
+  }
+  return observations / slowest;
 }
 
 EpisodeSpec bench_episode(const std::shared_ptr<const tasks::TaskDefinition>& task, int init_state,
@@ -172,13 +376,6 @@ double time_run_plan(const std::vector<EpisodeSpec>& plan, policies::Policy& pol
   return double(stats.env_steps) / stats.wall_time_s;
 }
 
-void check_range(const char* flag, long value, long low, long high) {
-  if (value < low || value > high) {
-    throw std::runtime_error(std::string("bench: ") + flag + " must be within " + std::to_string(low) +
-                             ".." + std::to_string(high) + ", got " + std::to_string(value));
-  }
-}
-
 const char* met(bool value) { return value ? "met" : "MISSED"; }
 
 }  // namespace
@@ -192,21 +389,12 @@ BenchFigures run_bench(const BenchSettings& settings) {
   figures.settings = settings;
   figures.cores = int(std::max(1u, std::thread::hardware_concurrency()));
 
-  // The task with episodes cut to `steps` policy steps.
-  const std::shared_ptr<const tasks::TaskDefinition> loaded = tasks::load_task(settings.task);
-  if (loaded->episodes <= 0) throw std::runtime_error("bench: task " + settings.task + " has no episodes");
-  check_range("--init-state", settings.init_state, 0, loaded->episodes - 1);
-  auto cut = std::make_shared<tasks::TaskDefinition>(*loaded);
-  cut->protocol.max_steps = settings.steps;
-  cut->protocol.wait_steps = std::min(cut->protocol.wait_steps, settings.steps);
-  const std::shared_ptr<const tasks::TaskDefinition> task = cut;
-  const long episode_length = task->protocol.wait_steps + task->protocol.max_steps;
-
+  const BenchScene scene = bench_scene(settings);
+  const std::shared_ptr<const tasks::TaskDefinition>& task = scene.task;
+  const long episode_length = scene.episode_length;
   WithCameras policy(make_policy("scripted"), settings.image_size);
   const policies::PolicyInfo info = policy.info();
-  envs::RenderSettings render;
-  render.backend = settings.backend;
-  const envs::EnvSettings env_settings = env_settings_for(info, render);
+  const envs::EnvSettings& env_settings = scene.env_settings;
   figures.substeps = env_settings.substeps;
 
   // 1 and 2: bare loop and harness path alternate on one environment (built
@@ -246,15 +434,28 @@ BenchFigures run_bench(const BenchSettings& settings) {
   }
   figures.harness_ratio = figures.harness_obs_per_s / figures.bare_obs_per_s;
 
-  // 3: the same plan through run_plan with 1 and with N workers.
+  // 3: the bare loop on 1 and N threads, each its own environment.
+  {
+    const long per_thread = 2 * episode_length;
+    figures.bare_one_thread_obs_per_s =
+        time_parallel_bare_loop(task, env_settings, settings.init_state, 1, per_thread, episode_length);
+    figures.bare_n_threads_obs_per_s = time_parallel_bare_loop(
+        task, env_settings, settings.init_state, settings.workers, per_thread, episode_length);
+    figures.bare_speedup = figures.bare_n_threads_obs_per_s / figures.bare_one_thread_obs_per_s;
+    figures.bare_n_processes_obs_per_s = time_bare_loop_processes(settings, settings.workers);
+    figures.bare_process_speedup =
+        figures.bare_n_processes_obs_per_s / figures.bare_one_thread_obs_per_s;
+  }
+
+  // 4: the same plan through run_plan with 1 and with N workers.
   std::vector<EpisodeSpec> plan;
   const int plan_episodes = 2 * std::max(settings.workers, 2);
   for (int i = 0; i < plan_episodes; ++i) {
     plan.push_back(bench_episode(task, (settings.init_state + i) % task->episodes, i));
   }
   figures.plan_episodes = plan_episodes;
-  figures.one_worker_obs_per_s = time_run_plan(plan, policy, 1, render);
-  figures.n_worker_obs_per_s = time_run_plan(plan, policy, settings.workers, render);
+  figures.one_worker_obs_per_s = time_run_plan(plan, policy, 1, env_settings.render);
+  figures.n_worker_obs_per_s = time_run_plan(plan, policy, settings.workers, env_settings.render);
   figures.speedup = figures.n_worker_obs_per_s / figures.one_worker_obs_per_s;
   figures.obs_per_s_per_core =
       figures.n_worker_obs_per_s / std::min(settings.workers, figures.cores);
@@ -263,6 +464,25 @@ BenchFigures run_bench(const BenchSettings& settings) {
   figures.speedup_target_met = figures.speedup >= kSpeedupTarget;
   figures.per_core_target_met = figures.obs_per_s_per_core >= kPerCoreTarget;
   return figures;
+}
+
+void run_bare_child(const BenchSettings& settings) {
+  const BenchScene scene = bench_scene(settings);
+  std::unique_ptr<tasks::EpisodeEnv> env = tasks::make_episode_env(scene.task, scene.env_settings);
+  env->reset(settings.init_state);
+  env->step(envs::Action{0, 0, 0, 0, 0, 0, -1});
+  auto ready = [] {
+    std::fputs("ready\n", stdout);
+    std::fflush(stdout);
+    char line[16];
+    if (!std::fgets(line, sizeof(line), stdin)) throw std::runtime_error("bench: no start signal");
+  };
+  double physics_s = 0, render_s = 0;
+  const long observations = bare_child_observations(scene);
+  const double seconds = time_bare_loop(env->env(), observations, scene.episode_length, physics_s,
+                                        render_s, ready);
+  std::printf("%ld %.9f\n", observations, seconds);
+  std::fflush(stdout);
 }
 
 nlohmann::json bench_to_json(const BenchFigures& f) {
@@ -284,6 +504,11 @@ nlohmann::json bench_to_json(const BenchFigures& f) {
           {"harness_observations", f.harness_observations},
           {"harness_obs_per_s", f.harness_obs_per_s},
           {"harness_ratio", f.harness_ratio},
+          {"bare_one_thread_obs_per_s", f.bare_one_thread_obs_per_s},
+          {"bare_n_threads_obs_per_s", f.bare_n_threads_obs_per_s},
+          {"bare_speedup", f.bare_speedup},
+          {"bare_n_processes_obs_per_s", f.bare_n_processes_obs_per_s},
+          {"bare_process_speedup", f.bare_process_speedup},
           {"plan_episodes", f.plan_episodes},
           {"one_worker_obs_per_s", f.one_worker_obs_per_s},
           {"n_worker_obs_per_s", f.n_worker_obs_per_s},
@@ -309,6 +534,9 @@ std::string format_bench(const BenchFigures& f) {
       "    of which physics %.2f ms per obs (%d substeps), render + readback %.2f ms per camera\n"
       "  harness path (run_episode, 1 worker)              %8.1f obs/s  (%ld obs)  ratio %.3f  "
       "[target >= %.2f: %s]\n"
+      "  bare loop, 1 thread                               %8.1f obs/s\n"
+      "  bare loop, %d threads                              %8.1f obs/s  speed-up %.2fx\n"
+      "  bare loop, %d processes                            %8.1f obs/s  speed-up %.2fx\n"
       "  run_plan, 1 worker                                %8.1f obs/s  (%ld episodes)\n"
       "  run_plan, %d workers                               %8.1f obs/s  speed-up %.2fx  "
       "[target >= %.1fx: %s]\n"
@@ -316,7 +544,9 @@ std::string format_bench(const BenchFigures& f) {
       s.task.c_str(), s.init_state, s.image_size, s.steps, f.cores, f.bare_obs_per_s,
       f.bare_observations, f.physics_ms_per_obs, f.substeps, f.render_ms_per_camera,
       f.harness_obs_per_s, f.harness_observations, f.harness_ratio,
-      kHarnessRatioTarget, met(f.harness_target_met), f.one_worker_obs_per_s, f.plan_episodes,
+      kHarnessRatioTarget, met(f.harness_target_met), f.bare_one_thread_obs_per_s, s.workers,
+      f.bare_n_threads_obs_per_s, f.bare_speedup, s.workers, f.bare_n_processes_obs_per_s,
+      f.bare_process_speedup, f.one_worker_obs_per_s, f.plan_episodes,
       s.workers, f.n_worker_obs_per_s, f.speedup, kSpeedupTarget, met(f.speedup_target_met),
       s.workers, f.cores, f.obs_per_s_per_core, kPerCoreTarget, met(f.per_core_target_met));
   return text;
@@ -339,8 +569,15 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--gl", *gl, "GL backend: osmesa or egl")->capture_default_str();
   command->add_flag("--json", *json, "Print the figures as one JSON document");
-  command->callback([settings, gl, json] {
+  auto bare_child = std::make_shared<bool>(false);
+  command->add_flag("--bare-child", *bare_child, "One process of the bare-loop ceiling (internal)")
+      ->group("");
+  command->callback([settings, gl, json, bare_child] {
     settings->backend = envs::parse_gl_backend(*gl);
+    if (*bare_child) {
+      run_bare_child(*settings);
+      return;
+    }
     const BenchFigures figures = run_bench(*settings);
     if (*json) {
       std::printf("%s\n", bench_to_json(figures).dump(1).c_str());

@@ -20,6 +20,7 @@ struct BenchSettings {
   int image_size = 224;                   // px, both cameras (agentview, eye_in_hand)
   int repeats = 2;                        // bare loop and harness path alternate this often; best kept
   envs::GlBackend backend = envs::GlBackend::kOsMesa;
+  std::string program;                    // vla-harness binary for the process ceiling; "": this one
 };
 
 struct BenchFigures {
@@ -33,6 +34,11 @@ struct BenchFigures {
   long harness_observations = 0;       // env steps of the harness path (wait steps included)
   double harness_obs_per_s = 0;        // harness path (1 worker), best repeat
   double harness_ratio = 0;            // harness / bare (1.0: no overhead)
+  double bare_one_thread_obs_per_s = 0;  // bare loop on 1 thread (own environment)
+  double bare_n_threads_obs_per_s = 0;   // bare loop on settings.workers threads at once
+  double bare_speedup = 0;               // n threads / 1 thread: the ceiling for `speedup`
+  double bare_n_processes_obs_per_s = 0; // bare loop in settings.workers processes at once
+  double bare_process_speedup = 0;       // n processes / 1 thread: nothing shared but the machine
   long plan_episodes = 0;              // episodes of each run_plan run
   double one_worker_obs_per_s = 0;     // run_plan, 1 worker
   double n_worker_obs_per_s = 0;       // run_plan, settings.workers workers

@@ -29,9 +29,12 @@ Output run_program(const std::string& arguments, bool with_stderr) {
 
 bool positive_finite(double value) { return std::isfinite(value) && value > 0; }
 
-const char* const kRates[] = {"bare_obs_per_s",       "harness_obs_per_s",  "harness_ratio",
-                              "one_worker_obs_per_s", "n_worker_obs_per_s", "speedup",
-                              "obs_per_s_per_core"};
+const char* const kRates[] = {"bare_obs_per_s",           "harness_obs_per_s",
+                              "harness_ratio",            "bare_one_thread_obs_per_s",
+                              "bare_n_threads_obs_per_s", "bare_speedup",
+                              "bare_n_processes_obs_per_s", "bare_process_speedup",
+                              "one_worker_obs_per_s",     "n_worker_obs_per_s",
+                              "speedup",                  "obs_per_s_per_core"};
 
 }  // namespace
 
@@ -40,6 +43,7 @@ TEST_CASE("run_bench measures every figure on a LIBERO-style scene") {
   settings.steps = 3;
   settings.repeats = 1;
   settings.image_size = 32;
+  settings.program = VLA_BINARY;  // the process ceiling runs copies of the program
   const harness::BenchFigures figures = harness::run_bench(settings);
   // Two episodes of (3 wait + 3 policy) steps each, bare and through the harness.
   CHECK(figures.bare_observations == 12);
@@ -53,6 +57,8 @@ TEST_CASE("run_bench measures every figure on a LIBERO-style scene") {
   }
   CHECK(figures.harness_ratio == doctest::Approx(figures.harness_obs_per_s / figures.bare_obs_per_s));
   CHECK(figures.speedup == doctest::Approx(figures.n_worker_obs_per_s / figures.one_worker_obs_per_s));
+  CHECK(figures.bare_speedup ==
+        doctest::Approx(figures.bare_n_threads_obs_per_s / figures.bare_one_thread_obs_per_s));
   CHECK(figures.harness_target_met == (figures.harness_ratio >= 0.9));
   CHECK(figures.speedup_target_met == (figures.speedup >= 1.8));
   CHECK(figures.per_core_target_met == (figures.obs_per_s_per_core >= 100));
@@ -60,6 +66,10 @@ TEST_CASE("run_bench measures every figure on a LIBERO-style scene") {
   CHECK(table.find("bare loop") != std::string::npos);
   CHECK(table.find("speed-up") != std::string::npos);
   CHECK(table.find("per core") != std::string::npos);
+  CHECK(table.find("bare loop, 2 threads") != std::string::npos);
+  CHECK(table.find("bare loop, 2 processes") != std::string::npos);
+  CHECK(figures.bare_process_speedup ==
+        doctest::Approx(figures.bare_n_processes_obs_per_s / figures.bare_one_thread_obs_per_s));
 }
 
 TEST_CASE("vla-harness bench --json prints every figure and target") {

@@ -1,6 +1,7 @@
 // Throughput figures measured in one run on one LIBERO-style scene: a bare
 // loop of mj_step + mjr_render + mjr_readPixels (the baseline), the harness
-// path with the scripted expert, and 1 worker against N workers.
+// path with the scripted expert, and 1 worker against N workers (threads of
+// one process, and processes).
 #pragma once
 
 #include <string>
@@ -43,9 +44,12 @@ struct BenchFigures {
   double one_worker_obs_per_s = 0;     // run_plan, 1 worker
   double n_worker_obs_per_s = 0;       // run_plan, settings.workers workers
   double speedup = 0;                  // n_worker / one_worker
-  double obs_per_s_per_core = 0;       // n_worker / min(workers, cores)
+  double n_process_obs_per_s = 0;      // run_plan in settings.workers processes of 1 worker
+  double process_speedup = 0;          // n_process / one_worker
+  double obs_per_s_per_core = 0;       // max(n_worker, n_process) / min(workers, cores)
   bool harness_target_met = false;     // harness_ratio >= 0.9
   bool speedup_target_met = false;     // speedup >= 1.8 (targets 2 workers on 2 cores)
+  bool process_speedup_target_met = false;  // process_speedup >= 1.8
   bool per_core_target_met = false;    // obs_per_s_per_core >= 100
 };
 

@@ -20,6 +20,7 @@
 #include "harness/demos.h"
 #include "harness/merge.h"
 #include "harness/plan.h"
+#include "harness/processes.h"
 #include "harness/registry.h"
 #include "harness/results.h"
 #include "harness/runner.h"
@@ -122,6 +123,11 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   eval->add_flag("--retry-failed-policy", retry_failed_policy,
                  "Re-run episodes recorded with end reason policy_error (remote policy failures)");
+  int processes = 1;
+  eval->add_option("--processes", processes,
+                   "Run the plan as this many shard processes (each with --workers threads) and "
+                   "merge them into --out; software rendering scales with processes")
+      ->capture_default_str();
 
   // render
   auto* render = app.add_subcommand("render", "Write one picture of a task as PNG");
@@ -183,6 +189,11 @@ int main(int argc, char** argv) {
       plan_settings.image_size = image_size;
       if (!shard_text.empty()) harness::parse_shard(shard_text, &plan_settings);
       if (workers < 1) throw std::runtime_error("--workers must be at least 1");
+      if (processes < 1) throw std::runtime_error("--processes must be at least 1");
+      if (processes > 1 && !shard_text.empty()) {
+        throw std::runtime_error("--processes runs every shard of the plan itself; it does not "
+                                 "combine with --shard");
+      }
       const auto plan = harness::make_plan(plan_settings);
       // Remote policies map observations by the run's task family (one per run).
       harness::PolicyOptions policy_options;
@@ -197,7 +208,6 @@ int main(int argc, char** argv) {
                                    "); run one family per invocation");
         }
       }
-      auto policy = harness::make_policy(policy_spec, policy_options);
       if (out_dir.empty()) {
         std::string name = policy_spec.substr(0, policy_spec.find(':'));
         if (harness::is_remote_policy_spec(policy_spec)) {
@@ -220,6 +230,39 @@ int main(int argc, char** argv) {
         }
         return text;
       };
+      if (processes > 1) {
+        harness::ProcessRunSettings process_settings;
+        process_settings.program = std::filesystem::read_symlink("/proc/self/exe").string();
+        const auto eval_at = std::find(argv + 1, argv + argc, std::string("eval"));
+        process_settings.eval_args = harness::without_options(
+            std::vector<std::string>(eval_at + 1, argv + argc), {"--processes", "--out", "--shard"},
+            {"--quiet", "--verbose"});
+        process_settings.processes = processes;
+        process_settings.out_directory = out_dir;
+        process_settings.command_line = redact(command_line);
+        process_settings.quiet = quiet;
+        const harness::ProcessRunResult result = harness::run_in_processes(plan, process_settings);
+        std::printf("%s", harness::format_table(result.merge.rows).c_str());
+        const double steps_per_s = result.wall_time_s > 0 ? result.observations / result.wall_time_s : 0.0;
+        const int cores = std::max(
+            1, std::min(processes * workers, int(std::thread::hardware_concurrency())));
+        std::printf("ran %d episodes (%d already recorded) in %.1f s with %d processes x %d worker(s): "
+                    "%.0f observations/s (%.0f per core)\n"
+                    "results: %s/episodes.jsonl, %s/summary.json (shards in %s/shards)\n",
+                    result.episodes_run, result.episodes_skipped, result.wall_time_s, processes,
+                    workers, steps_per_s, steps_per_s / cores, out_dir.c_str(), out_dir.c_str(),
+                    out_dir.c_str());
+        for (const std::string& failure : result.failures) std::fprintf(stderr, "%s", failure.c_str());
+        if (!result.failures.empty() || !result.merge.missing.empty()) {
+          std::fprintf(stderr,
+                       "%zu of the plan's %d episodes are missing; run the same command again to "
+                       "resume\n",
+                       result.merge.missing.size(), result.merge.plan_episodes);
+          return 1;
+        }
+        return 0;
+      }
+      auto policy = harness::make_policy(policy_spec, policy_options);
       auto context = harness::make_context(redact(command_line), policy->info().name);
       // The plan record: resuming into this --out with another plan is refused.
       context["plan"] = harness::describe_plan(plan_settings, redact(policy_spec),

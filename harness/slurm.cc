@@ -118,6 +118,11 @@ SlurmScripts make_slurm_scripts(const SlurmSettings& settings,
       throw std::runtime_error(
           "slurm: the eval arguments must not name --shard; --shards N sets it per array task");
     }
+    if (arg == "--processes" || arg.rfind("--processes=", 0) == 0) {
+      throw std::runtime_error(
+          "slurm: the eval arguments must not name --processes; each array task is one shard "
+          "(give it more cores with --cpus-per-task and --workers)");
+    }
     if (arg == "--out") {
       if (i + 1 >= args.size())
         throw std::runtime_error("slurm: --out in the eval arguments needs a directory");

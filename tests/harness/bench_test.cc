@@ -34,7 +34,8 @@ const char* const kRates[] = {"bare_obs_per_s",           "harness_obs_per_s",
                               "bare_n_threads_obs_per_s", "bare_speedup",
                               "bare_n_processes_obs_per_s", "bare_process_speedup",
                               "one_worker_obs_per_s",     "n_worker_obs_per_s",
-                              "speedup",                  "obs_per_s_per_core"};
+                              "speedup",                  "n_process_obs_per_s",
+                              "process_speedup",          "obs_per_s_per_core"};
 
 }  // namespace
 
@@ -61,6 +62,9 @@ TEST_CASE("run_bench measures every figure on a LIBERO-style scene") {
         doctest::Approx(figures.bare_n_threads_obs_per_s / figures.bare_one_thread_obs_per_s));
   CHECK(figures.harness_target_met == (figures.harness_ratio >= 0.9));
   CHECK(figures.speedup_target_met == (figures.speedup >= 1.8));
+  CHECK(figures.process_speedup ==
+        doctest::Approx(figures.n_process_obs_per_s / figures.one_worker_obs_per_s));
+  CHECK(figures.process_speedup_target_met == (figures.process_speedup >= 1.8));
   CHECK(figures.per_core_target_met == (figures.obs_per_s_per_core >= 100));
   const std::string table = harness::format_bench(figures);
   CHECK(table.find("bare loop") != std::string::npos);
@@ -68,6 +72,7 @@ TEST_CASE("run_bench measures every figure on a LIBERO-style scene") {
   CHECK(table.find("per core") != std::string::npos);
   CHECK(table.find("bare loop, 2 threads") != std::string::npos);
   CHECK(table.find("bare loop, 2 processes") != std::string::npos);
+  CHECK(table.find("run_plan, 2 processes x 1 worker") != std::string::npos);
   CHECK(figures.bare_process_speedup ==
         doctest::Approx(figures.bare_n_processes_obs_per_s / figures.bare_one_thread_obs_per_s));
 }
@@ -85,7 +90,8 @@ TEST_CASE("vla-harness bench --json prints every figure and target") {
     INFO(key);
     CHECK(positive_finite(json.at(key).get<double>()));
   }
-  for (const char* key : {"harness_ratio_met", "speedup_met", "obs_per_s_per_core_met"}) {
+  for (const char* key :
+       {"harness_ratio_met", "speedup_met", "process_speedup_met", "obs_per_s_per_core_met"}) {
     INFO(key);
     CHECK(json.at("targets").at(key).is_boolean());
   }

@@ -287,6 +287,51 @@ TEST_CASE(
   check_same_episodes(without_timing(reference_run()), without_timing(out));
 }
 
+TEST_CASE("processes: eval --processes 2 records one worker's episodes, resumes and reports a failed process") {
+  const auto reference = without_timing(reference_run());
+  const std::string out = scratch("processes");
+  const std::string command = "eval " + kPlan + " --processes 2 --out " + out;
+  Output output = run(command);
+  INFO(output.text);
+  REQUIRE(output.status == 0);
+  CHECK(output.text.find("with 2 processes x 1 worker(s)") != std::string::npos);
+  check_same_episodes(reference, without_timing(out));
+  std::vector<std::string> merged_order, reference_order;
+  for (const auto& line : episode_lines(out)) merged_order.push_back(line["episode_id"]);
+  for (const auto& line : episode_lines(reference_run())) reference_order.push_back(line["episode_id"]);
+  CHECK(merged_order == reference_order);
+  const std::string shard0 = out + "/shards/0-of-2", shard1 = out + "/shards/1-of-2";
+  const size_t in_shard1 = without_timing(shard1).size();
+  CHECK(without_timing(shard0).size() + in_shard1 == 6);
+
+  // Shard 1 holds a run of another plan: its process refuses it and fails;
+  // the others' episodes are merged, the failure is named with its log.
+  const std::string other = with_plan_field(shard1, out + "/other", "seed", 99);
+  fs::copy_file(other + "/episodes.jsonl", shard1 + "/episodes.jsonl",
+                fs::copy_options::overwrite_existing);
+  output = run(command);
+  CHECK(output.status != 0);
+  CHECK(output.text.find("process 1 (shard 1/2) exited with status") != std::string::npos);
+  CHECK(output.text.find("eval.log") != std::string::npos);
+
+  // Without it, a rerun redoes only shard 1's episodes and completes the run.
+  fs::remove_all(shard1);
+  output = run(command);
+  REQUIRE(output.status == 0);
+  CHECK(output.text.find("ran " + std::to_string(in_shard1) + " episodes (" +
+                         std::to_string(6 - in_shard1) + " already recorded)") != std::string::npos);
+  check_same_episodes(reference, without_timing(out));
+
+  // What it cannot do is refused before anything runs.
+  output = run("eval " + kPlan + " --processes 2 --shard 0/2 --out " + scratch("processes_shard"));
+  CHECK(output.status != 0);
+  CHECK(output.text.find("does not combine with --shard") != std::string::npos);
+  output = run("eval " + kPlan + " --processes 2 --out " + reference_run());
+  CHECK(output.status != 0);
+  CHECK(output.text.find("made without --processes") != std::string::npos);
+  check_same_episodes(reference, without_timing(reference_run()));
+}
+
 TEST_CASE("resume: a torn line is cut off before the next append") {
   const std::string out = scratch("torn");
   harness::EpisodeResult episode;

@@ -226,6 +226,8 @@ TEST_CASE("slurm: the scripts run each shard as an array task and merge after th
                        doctest::Contains("need --out DIR"), std::runtime_error);
   CHECK_THROWS_WITH_AS(harness::make_slurm_scripts(settings, {"--out", "x", "--shard", "0/2"}),
                        doctest::Contains("must not name --shard"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(harness::make_slurm_scripts(settings, {"--out", "x", "--processes", "2"}),
+                       doctest::Contains("must not name --processes"), std::runtime_error);
 
   // --dry-run prints both scripts and submits nothing.
   const Output dry = shell(

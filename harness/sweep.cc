@@ -183,31 +183,37 @@ CellOutcome read_cell_outcome(const SweepCell& cell) {
 
 std::string format_sweep_table(const std::vector<SweepCell>& cells,
                                const std::vector<CellOutcome>& outcomes) {
+  // The suite and policy columns are as wide as their longest entry.
+  auto policy_of = [](const SweepCell& cell) { return cell.policy.substr(0, cell.policy.find('?')); };
+  int suite_width = 16, policy_width = 20;
+  for (const SweepCell& cell : cells) {
+    suite_width = std::max(suite_width, int(cell.suite.size()));
+    policy_width = std::max(policy_width, int(policy_of(cell).size()));
+  }
   std::ostringstream out;
-  char line[512];
-  std::snprintf(line, sizeof(line), "%-16s %-20s %4s %6s %8s %9s %8s %15s %6s  %s\n", "suite",
-                "policy", "cam", "seed", "status", "episodes", "success", "95% CI", "errors",
-                "directory");
-  out << line;
+  std::vector<char> line(size_t(suite_width + policy_width) + 4096);
+  std::snprintf(line.data(), line.size(), "%-*s %-*s %4s %6s %8s %9s %8s %15s %6s  %s\n",
+                suite_width, "suite", policy_width, "policy", "cam", "seed", "status", "episodes",
+                "success", "95% CI", "errors", "directory");
+  out << line.data();
   for (size_t i = 0; i < cells.size(); ++i) {
     const SweepCell& cell = cells[i];
     const CellOutcome outcome = i < outcomes.size() ? outcomes[i] : CellOutcome{};
-    const std::string policy = cell.policy.substr(0, cell.policy.find('?'));
+    const std::string policy = policy_of(cell);
     if (outcome.status == "done") {
       char ci[32];
       std::snprintf(ci, sizeof(ci), "[%.1f, %.1f]", 100 * outcome.ci_low, 100 * outcome.ci_high);
-      std::snprintf(line, sizeof(line), "%-16s %-20s %4d %6llu %8s %9d %7.1f%% %15s %6d  %s\n",
-                    cell.suite.c_str(), policy.c_str(), cell.camera_level,
+      std::snprintf(line.data(), line.size(), "%-*s %-*s %4d %6llu %8s %9d %7.1f%% %15s %6d  ",
+                    suite_width, cell.suite.c_str(), policy_width, policy.c_str(), cell.camera_level,
                     static_cast<unsigned long long>(cell.seed), outcome.status.c_str(),
-                    outcome.episodes, 100 * outcome.success_rate, ci, outcome.errors,
-                    cell.directory.c_str());
+                    outcome.episodes, 100 * outcome.success_rate, ci, outcome.errors);
     } else {
-      std::snprintf(line, sizeof(line), "%-16s %-20s %4d %6llu %8s %9s %8s %15s %6s  %s\n",
-                    cell.suite.c_str(), policy.c_str(), cell.camera_level,
-                    static_cast<unsigned long long>(cell.seed), outcome.status.c_str(), "-", "-",
-                    "-", "-", cell.directory.c_str());
+      std::snprintf(line.data(), line.size(), "%-*s %-*s %4d %6llu %8s %9s %8s %15s %6s  ",
+                    suite_width, cell.suite.c_str(), policy_width, policy.c_str(),
+                    cell.camera_level, static_cast<unsigned long long>(cell.seed),
+                    outcome.status.c_str(), "-", "-", "-", "-");
     }
-    out << line;
+    out << line.data() << cell.directory << "\n";
   }
   return out.str();
 }
@@ -225,13 +231,23 @@ std::vector<CellOutcome> run_sweep(const std::vector<SweepCell>& cells,
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
-    pid_t pid = -1;
-    const int error = posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), environ);
-    if (error != 0) {
-      throw std::runtime_error("sweep: cannot start " + program + ": " + std::strerror(error));
-    }
+    // A cell whose eval dies of a signal (a crash in the GL driver, an OOM
+    // kill) runs once more: it resumes from its recorded episodes.
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (attempt > 0) {
+        std::fprintf(stderr, "sweep cell %s: eval was killed by signal %d; running it once more (it resumes)\n",
+                     cell.name.c_str(), WTERMSIG(status));
+        std::fflush(stderr);
+      }
+      pid_t pid = -1;
+      const int error = posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), environ);
+      if (error != 0) {
+        throw std::runtime_error("sweep: cannot start " + program + ": " + std::strerror(error));
+      }
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      if (!WIFSIGNALED(status)) break;
     }
     CellOutcome outcome;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {

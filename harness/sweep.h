@@ -57,7 +57,9 @@ std::string format_sweep_table(const std::vector<SweepCell>& cells,
                                const std::vector<CellOutcome>& outcomes);
 
 // Runs every cell as a child `program eval ...` (stderr and stdout shared),
-// in order; a failing cell is recorded and the rest still run. Returns the outcomes.
+// in order; a cell whose eval is killed by a signal runs once more (it
+// resumes); a failing cell is recorded and the rest still run. Returns the
+// outcomes.
 std::vector<CellOutcome> run_sweep(const std::vector<SweepCell>& cells, const std::string& program);
 
 // `vla-harness sweep`.

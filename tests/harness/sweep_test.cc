@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <mujoco/mujoco.h>
 
+#include <unistd.h>
+
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "harness/camera_levels.h"
 #include "harness/contact_sheet.h"
@@ -308,6 +311,62 @@ TEST_CASE("sweep: a tiny real sweep runs its cells, makes videos, prints progres
   INFO(second.text);
   CHECK(second.status == 0);
   CHECK(second.text.find("ran 0 episodes (1 already recorded)") != std::string::npos);
+}
+
+TEST_CASE("sweep: the table's columns line up with long policy names") {
+  harness::SweepSpec spec;
+  spec.policies = {"scripted", "dream-vla:models/dream-vla-tiny-camera-randomized-twin"};
+  const auto cells = harness::sweep_cells(spec, "/tmp/sweep_out");
+  std::vector<harness::CellOutcome> outcomes(cells.size());
+  outcomes[0].status = "done";
+  outcomes[0].episodes = 10;
+  const std::string table = harness::format_sweep_table(cells, outcomes);
+  std::istringstream lines(table);
+  std::string header;
+  std::getline(lines, header);
+  const size_t directory_at = header.find("directory");
+  REQUIRE(directory_at != std::string::npos);
+  size_t rows = 0;
+  for (std::string row; std::getline(lines, row); ++rows) {
+    INFO(row);
+    REQUIRE(rows < cells.size());
+    CHECK(row.substr(directory_at) == cells[rows].directory);
+  }
+  CHECK(rows == cells.size());
+}
+
+TEST_CASE("sweep: a cell whose eval is killed by a signal runs once more and resumes") {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("vla_sweep_crash_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  // The program of the cells: its first run records the cell's episodes,
+  // then dies of SIGSEGV; later runs are the real binary (which resumes).
+  const std::string wrapper = (dir / "crashing-vla-harness").string();
+  const std::string marker = (dir / "crashed").string();
+  {
+    std::ofstream script(wrapper);
+    script << "#!/bin/sh\n"
+           << "if [ ! -e " << marker << " ]; then\n"
+           << "  touch " << marker << "\n"
+           << "  \"" << VLA_BINARY << "\" \"$@\" >/dev/null 2>&1\n"
+           << "  kill -SEGV $$\n"
+           << "fi\n"
+           << "exec \"" << VLA_BINARY << "\" \"$@\"\n";
+  }
+  std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+  harness::SweepSpec spec;
+  spec.tasks = "0";
+  spec.episodes_per_task = 2;
+  const std::vector<harness::SweepCell> cells = harness::sweep_cells(spec, (dir / "sweep").string());
+  REQUIRE(cells.size() == 1);
+  const std::vector<harness::CellOutcome> outcomes = harness::run_sweep(cells, wrapper);
+  REQUIRE(outcomes.size() == 1);
+  CHECK(std::filesystem::exists(marker));
+  // Without the second run the cell would be "failed".
+  CHECK(outcomes[0].status == "done");
+  CHECK(outcomes[0].episodes == 2);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("video: a writer makes an H.264 MP4 of the frames it gets") {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -232,11 +233,14 @@ std::vector<CellOutcome> run_sweep(const std::vector<SweepCell>& cells,
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
     // A cell whose eval dies of a signal (a crash in the GL driver, an OOM
-    // kill) runs once more: it resumes from its recorded episodes.
+    // kill) runs once more: it resumes from its recorded episodes. SIGINT and
+    // SIGTERM are someone stopping it and end the cell.
     int status = 0;
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (attempt > 0) {
-        std::fprintf(stderr, "sweep cell %s: eval was killed by signal %d; running it once more (it resumes)\n",
+        std::fprintf(stderr,
+                     "sweep cell %s: eval was killed by signal %d; running it once more (it "
+                     "resumes)\n",
                      cell.name.c_str(), WTERMSIG(status));
         std::fflush(stderr);
       }
@@ -247,7 +251,7 @@ std::vector<CellOutcome> run_sweep(const std::vector<SweepCell>& cells,
       }
       while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
-      if (!WIFSIGNALED(status)) break;
+      if (!WIFSIGNALED(status) || WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM) break;
     }
     CellOutcome outcome;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {

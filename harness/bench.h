@@ -19,7 +19,7 @@ struct BenchSettings {
   int steps = 50;                         // policy steps per episode (the protocol's max_steps)
   int workers = 2;                        // workers of the multi-worker run
   int image_size = 224;                   // px, both cameras (agentview, eye_in_hand)
-  int repeats = 2;                        // bare loop and harness path alternate this often; best kept
+  int repeats = 2;                        // repeats of every measurement; each keeps its best
   envs::GlBackend backend = envs::GlBackend::kOsMesa;
   std::string program;                    // vla-harness binary for the process ceiling; "": this one
 };

@@ -1,19 +1,16 @@
 #include "harness/bench.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <condition_variable>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -30,10 +27,9 @@
 #include "harness/registry.h"
 #include "harness/results.h"
 #include "harness/runner.h"
+#include "harness/subprocess.h"
 #include "tasks/episode_env.h"
 #include "tasks/suite.h"
-
-extern char** environ;
 
 namespace harness {
 
@@ -251,7 +247,7 @@ double time_in_processes(const BenchSettings& settings, int processes, const std
     for (Child& child : children) {
       if (child.to) std::fclose(child.to);
       if (child.from) std::fclose(child.from);
-      if (child.pid > 0) waitpid(child.pid, nullptr, 0);
+      if (child.pid > 0) wait_process(child.pid);
     }
     throw std::runtime_error("bench: " + mode + " in processes: " + message);
   };
@@ -267,9 +263,6 @@ double time_in_processes(const BenchSettings& settings, int processes, const std
                                      "--workers",     std::to_string(settings.workers),
                                      "--image-size",  std::to_string(settings.image_size),
                                      "--gl",          gl};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0) fail("pipe failed");
     if (pipe2(out, O_CLOEXEC) != 0) {
@@ -277,20 +270,17 @@ double time_in_processes(const BenchSettings& settings, int processes, const std
       close(in[1]);
       fail("pipe failed");
     }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    const int error = posix_spawn(&child.pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
+    std::string error;
+    try {
+      child.pid = spawn_process(args, in[0], out[1]);
+    } catch (const std::runtime_error& spawn_error) {
+      error = spawn_error.what();
+    }
     close(in[0]);
     close(out[1]);
     child.to = fdopen(in[1], "w");
     child.from = fdopen(out[0], "r");
-    if (error != 0) {
-      child.pid = -1;
-      fail("cannot start " + program + ": " + std::strerror(error));
-    }
+    if (!error.empty()) fail(error);
   }
   char line[256];
   for (Child& child : children) {
@@ -318,9 +308,7 @@ double time_in_processes(const BenchSettings& settings, int processes, const std
     std::fclose(child.to);
     std::fclose(child.from);
     child.to = child.from = nullptr;
-    int status = 0;
-    while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    const int status = wait_process(child.pid);
     child.pid = -1;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail("a child failed");
   }

@@ -1,7 +1,6 @@
 #include "harness/processes.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,8 +20,7 @@
 
 #include "harness/progress.h"
 #include "harness/results.h"
-
-extern char** environ;
+#include "harness/subprocess.h"
 
 namespace harness {
 
@@ -169,27 +167,18 @@ ProcessRunResult run_in_processes(const std::vector<EpisodeSpec>& plan,
     args.insert(args.end(), settings.eval_args.begin(), settings.eval_args.end());
     args.insert(args.end(), {"--out", directories[k], "--shard",
                              std::to_string(k) + "/" + std::to_string(processes), "--quiet"});
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
     const std::string log = (fs::path(directories[k]) / "eval.log").string();
     const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) {
       start_error = "cannot open " + log + ": " + std::strerror(errno);
       break;
     }
-    posix_spawn_file_actions_t files;
-    posix_spawn_file_actions_init(&files);
-    posix_spawn_file_actions_adddup2(&files, log_fd, 1);
-    posix_spawn_file_actions_adddup2(&files, log_fd, 2);
-    const int error =
-        posix_spawn(&pids[k], settings.program.c_str(), &files, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&files);
-    close(log_fd);
-    if (error != 0) {
-      pids[k] = -1;
-      start_error = "cannot start " + settings.program + ": " + std::strerror(error);
+    try {
+      pids[k] = spawn_process(args, -1, log_fd, log_fd);
+    } catch (const std::runtime_error& error) {
+      start_error = error.what();
     }
+    close(log_fd);
   }
   if (!start_error.empty()) g_signal = SIGTERM;  // stop the ones started
 

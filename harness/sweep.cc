@@ -1,13 +1,10 @@
 #include "harness/sweep.h"
 
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -18,8 +15,7 @@
 
 #include "harness/camera_levels.h"
 #include "harness/results.h"
-
-extern char** environ;
+#include "harness/subprocess.h"
 
 namespace harness {
 
@@ -229,9 +225,6 @@ std::vector<CellOutcome> run_sweep(const std::vector<SweepCell>& cells,
     std::fflush(stdout);
     std::vector<std::string> args = {program, "eval"};
     args.insert(args.end(), cell.eval_args.begin(), cell.eval_args.end());
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
     // A cell whose eval dies of a signal (a crash in the GL driver, an OOM
     // kill) runs once more: it resumes from its recorded episodes. SIGINT and
     // SIGTERM are someone stopping it and end the cell.
@@ -244,12 +237,10 @@ std::vector<CellOutcome> run_sweep(const std::vector<SweepCell>& cells,
                      cell.name.c_str(), WTERMSIG(status));
         std::fflush(stderr);
       }
-      pid_t pid = -1;
-      const int error = posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), environ);
-      if (error != 0) {
-        throw std::runtime_error("sweep: cannot start " + program + ": " + std::strerror(error));
-      }
-      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      try {
+        status = wait_process(spawn_process(args));
+      } catch (const std::runtime_error& error) {
+        throw std::runtime_error(std::string("sweep: ") + error.what());
       }
       if (!WIFSIGNALED(status) || WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM) break;
     }

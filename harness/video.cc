@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,8 +14,7 @@
 #include <stdexcept>
 
 #include "harness/contact_sheet.h"
-
-extern char** environ;
+#include "harness/subprocess.h"
 
 namespace harness {
 
@@ -43,34 +41,15 @@ VideoSettings parse_videos_option(const std::string& text) {
 
 namespace {
 
-// Starts `argv` with its stdin (if `stdin_fd` >= 0) and stdout/stderr
+// Starts ffmpeg with its stdin (if `stdin_fd` >= 0) and stdout/stderr
 // redirected; returns the child's pid. Throws naming the program.
 pid_t spawn(const std::vector<std::string>& args, int stdin_fd, int stdout_fd) {
-  std::vector<char*> argv;
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (stdin_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
-  if (stdout_fd >= 0) {
-    posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
-    posix_spawn_file_actions_adddup2(&actions, stdout_fd, 2);
-  }
-  pid_t pid = -1;
-  const int error = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) {
-    throw std::runtime_error("cannot start '" + args[0] + "': " + std::strerror(error) +
+  try {
+    return spawn_process(args, stdin_fd, stdout_fd, stdout_fd);
+  } catch (const std::runtime_error& error) {
+    throw std::runtime_error(std::string(error.what()) +
                              " (videos need the ffmpeg program: apt-get install ffmpeg)");
   }
-  return pid;
-}
-
-int wait_for(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
 }
 
 }  // namespace
@@ -88,7 +67,7 @@ void check_ffmpeg(const std::string& ffmpeg) {
     const int null_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
     const pid_t pid = spawn({ffmpeg, "-hide_banner", "-encoders"}, null_in, fd);
     close(null_in);
-    status = wait_for(pid);
+    status = wait_process(pid);
     lseek(fd, 0, SEEK_SET);
     char buffer[4096];
     for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) output.append(buffer, size_t(n));
@@ -158,7 +137,7 @@ void VideoWriter::stop_child() {
   if (pipe_ >= 0) close(pipe_), pipe_ = -1;
   if (child_ > 0) {
     kill(child_, SIGTERM);
-    wait_for(child_);
+    wait_process(child_);
     child_ = -1;
   }
 }
@@ -190,7 +169,7 @@ void VideoWriter::finish() {
   if (child_ <= 0) return;
   close(pipe_);
   pipe_ = -1;
-  const int status = wait_for(child_);
+  const int status = wait_process(child_);
   child_ = -1;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::error_code ignored;
